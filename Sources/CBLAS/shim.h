@@ -1,0 +1,2 @@
+// OpenBLAS from Debian's libopenblas-dev (cblas.h carries openblas_* extensions).
+#include <cblas.h>

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Shared
+
+/// `coordinator`: the cluster's control plane.
+@main
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "UniGuard cluster coordinator: membership, job queue, leases and durable state.",
+        version: UniGuardVersion.description
+    )
+
+    static func main() {
+        BLASRuntime.ensureFastKernels()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    func run() throws {
+        print(Self.helpMessage())
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Shared
+
+/// `uniguard`: local tokenize / embed / classify / train / merge / eval / serve.
+@main
+struct UniGuard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uniguard",
+        abstract: "Train, merge and serve small guardrail classifiers.",
+        version: UniGuardVersion.description,
+        subcommands: [Doctor.self, DataCommand.self, MergeCommand.self]
+    )
+
+    static func main() {
+        BLASRuntime.ensureFastKernels()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
