@@ -1,0 +1,60 @@
+/// One layer's saved activations. Training keeps one per layer for the backward pass; inference reuses one.
+public final class LayerActivations: @unchecked Sendable {
+    public let q, k, v, ctx: Tensor          // [tokens, H]
+    public let probs: Tensor                 // [B, heads, T, T] softmax output
+    public let attnSum, x1: Tensor           // attention output + residual (pre-LN1), LN1 output
+    public let ffnPre, ffnAct: Tensor        // [tokens, I] before and after GELU
+    public let ffnSum, out: Tensor           // FFN output + residual (pre-LN2), LN2 output = the layer's output
+    public let ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: Tensor  // [tokens]
+
+    init(tokens n: Int, probs p: Int, hidden h: Int, intermediate i: Int) {
+        q = Tensor(zeros: [n, h]); k = Tensor(zeros: [n, h]); v = Tensor(zeros: [n, h]); ctx = Tensor(zeros: [n, h])
+        probs = Tensor(zeros: [p])
+        attnSum = Tensor(zeros: [n, h]); x1 = Tensor(zeros: [n, h])
+        ffnPre = Tensor(zeros: [n, i]); ffnAct = Tensor(zeros: [n, i])
+        ffnSum = Tensor(zeros: [n, h]); out = Tensor(zeros: [n, h])
+        ln1Mean = Tensor(zeros: [n]); ln1Rstd = Tensor(zeros: [n]); ln2Mean = Tensor(zeros: [n]); ln2Rstd = Tensor(zeros: [n])
+    }
+}
+
+/// Activation buffers for encoder passes, grown on demand and reused across batches.
+public final class EncoderWorkspace: @unchecked Sendable {
+    public let config: BertConfig
+    /// Keep every layer's activations (needed by backward) rather than one shared set.
+    public let keepsAllLayers: Bool
+    public private(set) var tokenCapacity = 0
+    public private(set) var probCapacity = 0
+    public private(set) var embSum = Tensor(zeros: [0])
+    public private(set) var embOut = Tensor(zeros: [0])
+    public private(set) var embMean = Tensor(zeros: [0])
+    public private(set) var embRstd = Tensor(zeros: [0])
+    public private(set) var layers: [LayerActivations] = []
+    /// Batch geometry of the last forward pass.
+    public internal(set) var batch = 0, seqLen = 0
+    /// Per row: one past the last real token (keys beyond it are padding and skipped).
+    public internal(set) var keyLengths: [Int] = []
+
+    public init(config: BertConfig, training: Bool) {
+        self.config = config
+        keepsAllLayers = training
+    }
+
+    /// Makes sure buffers hold `batch` x `seqLen` tokens.
+    public func reserve(batch b: Int, seqLen t: Int) {
+        let n = b * t, p = b * config.numHeads * t * t
+        guard n > tokenCapacity || p > probCapacity else { return }
+        tokenCapacity = max(n, tokenCapacity); probCapacity = max(p, probCapacity)
+        let h = config.hiddenSize
+        embSum = Tensor(zeros: [tokenCapacity, h]); embOut = Tensor(zeros: [tokenCapacity, h])
+        embMean = Tensor(zeros: [tokenCapacity]); embRstd = Tensor(zeros: [tokenCapacity])
+        layers = (0..<(keepsAllLayers ? config.numLayers : 1)).map { _ in
+            LayerActivations(tokens: tokenCapacity, probs: probCapacity, hidden: h, intermediate: config.intermediateSize)
+        }
+    }
+
+    /// The buffers layer `l` writes.
+    public func activations(layer l: Int) -> LayerActivations { layers[keepsAllLayers ? l : 0] }
+
+    /// Output of the last layer, [tokens, H].
+    public var lastHidden: UnsafeMutablePointer<Float> { activations(layer: config.numLayers - 1).out.data }
+}

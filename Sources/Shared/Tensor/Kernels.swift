@@ -1,0 +1,66 @@
+/// Fused elementwise kernels of the encoder's forward pass; tight pointer loops, rows split across threads.
+public enum Kernels {
+    typealias V = FastMath.V
+
+    /// out = LayerNorm(x) * gamma + beta per row of `cols`; records per-row mean and 1/std when asked (backward needs them).
+    public static func layerNorm(
+        _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
+        mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil
+    ) {
+        Parallel.forRanges(rows, minPerChunk: 64) { range in
+            for r in range {
+                let xr = x + r * cols, orow = out + r * cols
+                let m = FastMath.sum(cols, xr) / Float(cols)
+                var acc = V(repeating: 0)
+                var i = 0
+                let mv = V(repeating: m)
+                while i + 16 <= cols { let d = FastMath.load(xr + i) - mv; acc += d * d; i += 16 }
+                var v = acc.sum()
+                while i < cols { let d = xr[i] - m; v += d * d; i += 1 }
+                let rs = 1 / (v / Float(cols) + eps).squareRoot()
+                i = 0
+                let rv = V(repeating: rs)
+                while i + 16 <= cols {
+                    FastMath.store((FastMath.load(xr + i) - mv) * rv * FastMath.load(gamma + i) + FastMath.load(beta + i), orow + i)
+                    i += 16
+                }
+                while i < cols { orow[i] = (xr[i] - m) * rs * gamma[i] + beta[i]; i += 1 }
+                mean?[r] = m
+                rstd?[r] = rs
+            }
+        }
+    }
+
+    /// Exact (erf) GELU: 0.5 x (1 + erf(x / sqrt 2)).
+    public static func gelu(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+        Parallel.forRanges(n / 16, minPerChunk: 4096) { range in
+            let lo = range.lowerBound * 16
+            let hi = range.upperBound == n / 16 ? n : range.upperBound * 16
+            FastMath.map(hi - lo, x + lo, out + lo) { v in 0.5 * v * (1 + FastMath.erf(v * 0.7071067811865476)) }
+        }
+        if n < 16 { FastMath.map(n, x, out) { v in 0.5 * v * (1 + FastMath.erf(v * 0.7071067811865476)) } }
+    }
+
+    /// In-place softmax over the first `valid` entries of a row; entries past `valid` (masked keys) become 0.
+    @inline(__always)
+    public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int, total: Int) {
+        let m = FastMath.max(valid, row)
+        let mv = V(repeating: m)
+        FastMath.map(valid, row, row) { FastMath.exp($0 - mv) }
+        let s = 1 / FastMath.sum(valid, row)
+        var i = 0
+        let sv = V(repeating: s)
+        while i + 16 <= valid { FastMath.store(FastMath.load(row + i) * sv, row + i); i += 16 }
+        while i < valid { row[i] *= s; i += 1 }
+        if valid < total { (row + valid).update(repeating: 0, count: total - valid) }
+    }
+
+    /// y += x over n elements.
+    @inline(__always)
+    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        while i + 16 <= n { FastMath.store(FastMath.load(y + i) + FastMath.load(x + i), y + i); i += 16 }
+        while i < n { y[i] += x[i]; i += 1 }
+    }
+}
