@@ -53,7 +53,7 @@ final class EncoderForwardTests: XCTestCase {
     func testRejectsOutOfVocabularyIds() throws {
         let c = BertConfig(vocabSize: 10, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 8)
         let store = ParameterStore(specs: EncoderNames.specs(c, pooler: false))
-        let enc = try Encoder(config: c, params: store)
+        let enc = try BertEncoder(config: c, params: store)
         let batch = TokenBatch(batch: 1, seqLen: 2, ids: [1, 42], mask: [1, 1], typeIds: [0, 0], lengths: [2])
         XCTAssertThrowsError(try enc.forward(batch, workspace: EncoderWorkspace(config: c, training: false))) { e in
             XCTAssertTrue("\(e)".contains("outside the vocabulary"), "\(e)")

@@ -28,12 +28,12 @@ public struct ModelDirectory: Sendable {
     /// Loads the encoder (and its pooler, when the checkpoint has one) into a fresh parameter store,
     /// plus any `extra` head tensors (loaded when present, left as initialised by `initExtra` otherwise).
     public func loadEncoder(extra: [(name: String, shape: [Int])] = [],
-                            initExtra: ((ParameterStore) -> Void)? = nil) throws -> Encoder {
+                            initExtra: ((ParameterStore) -> Void)? = nil) throws -> BertEncoder {
         let file = try weights()
         let pooler = ParameterStore.resolve(EncoderNames.poolerWeight, in: file) != nil
         let store = ParameterStore(specs: EncoderNames.specs(config, pooler: pooler) + extra)
         initExtra?(store)
         try store.load(from: file, optional: Set(extra.map(\.name)))
-        return try Encoder(config: config, params: store)
+        return try BertEncoder(config: config, params: store)
     }
 }

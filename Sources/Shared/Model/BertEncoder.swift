@@ -1,7 +1,7 @@
 import Foundation
 
 /// A BERT-family transformer encoder over a ParameterStore (which may also hold head parameters).
-public final class Encoder: @unchecked Sendable {
+public final class BertEncoder: @unchecked Sendable {
     public let config: BertConfig
     public let params: ParameterStore
     public let hasPooler: Bool
