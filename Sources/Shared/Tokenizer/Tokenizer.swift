@@ -50,14 +50,6 @@ public protocol Tokenizer: Sendable {
 extension Tokenizer {
     /// Encodes and right-pads `texts` to the longest row (at most `maxLength` tokens each).
     public func batch(_ texts: [String], maxLength: Int) -> TokenBatch {
-        let encs = texts.map { encode($0, maxLength: maxLength) }
-        let t = max(1, encs.map(\.ids.count).max() ?? 1)
-        var ids = [Int32](repeating: special.pad, count: texts.count * t)
-        var mask = [Float](repeating: 0, count: texts.count * t)
-        for (r, e) in encs.enumerated() {
-            for (c, id) in e.ids.enumerated() { ids[r * t + c] = id; mask[r * t + c] = 1 }
-        }
-        return TokenBatch(batch: texts.count, seqLen: t, ids: ids, mask: mask,
-                          typeIds: [Int32](repeating: 0, count: texts.count * t), lengths: encs.map(\.ids.count))
+        TokenBatch.padded(texts.map { encode($0, maxLength: maxLength) }, pad: special.pad)
     }
 }

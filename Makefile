@@ -1,0 +1,34 @@
+# UniGuard: `make demo` sets everything up and runs the pipeline; `make test` runs the test suite.
+SHELL := /bin/bash
+# One optimised configuration for binaries and tests (testing enabled), so both share one build.
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
+BIN = $(shell swift build $(SWIFT_FLAGS) --show-bin-path 2>/dev/null)
+# The test runner cannot re-exec itself like our binaries do, so pick the OpenBLAS kernel for it here.
+export OPENBLAS_CORETYPE ?= $(shell scripts/blas-coretype)
+
+.PHONY: all deps model build test demo bench bench-infer clean
+
+all: build
+
+deps:
+	@scripts/setup-deps.sh
+
+model: deps
+	@scripts/fetch-base-model.sh
+
+build: deps
+	swift build $(SWIFT_FLAGS)
+
+test: model build
+	UNIGUARD_REQUIRE_MODEL=1 UNIGUARD_BIN="$(BIN)" swift test $(SWIFT_FLAGS)
+
+demo: model build
+	UNIGUARD_BIN="$(BIN)" scripts/demo.sh
+
+bench-infer: model build
+	UNIGUARD_BIN="$(BIN)" bench/infer
+
+bench: bench-infer
+
+clean:
+	rm -rf .build
