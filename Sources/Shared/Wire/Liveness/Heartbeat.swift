@@ -29,13 +29,13 @@ public struct Heartbeat: Sendable {
 
     /// Any message from the peer: full liveness again, and the reconnect back-off resets.
     public mutating func received(at now: Instant) {
-        lastReceived = max(lastReceived, now)
+        lastReceived = now
         backoff.reset()
     }
 
     /// Any message to the peer (a heartbeat included) pushes our next heartbeat one interval out.
     public mutating func sent(at now: Instant) {
-        lastSent = max(lastSent, now)
+        lastSent = now
     }
 
     /// Remaining liveness: whole intervals the peer can still stay silent (0 = dead).

@@ -38,13 +38,15 @@ extension ZMQSocket {
         var frames: [Data] = []
         var userId: String?
         while true {
-            let first = frames.isEmpty
-            let flags: Int32 = first && dontWait ? ZMQ_DONTWAIT : 0
-            guard let (frame, more, user) = try receiveFrame(socket, flags: flags, wantUserId: first) else {
+            let flags: Int32 = frames.isEmpty && dontWait ? ZMQ_DONTWAIT : 0
+            // Metadata rides on peer-sent frames only (not on a ROUTER's own routing-id frame), so look
+            // until one frame has it.
+            guard let (frame, more, user) = try receiveFrame(socket, flags: flags, wantUserId: userId == nil)
+            else {
                 return nil  // only possible on the first part: later parts are already queued
             }
             frames.append(frame)
-            if first { userId = user }
+            userId = userId ?? user
             if !more { return ZMQReceivedMessage(frames: frames, userId: userId) }
         }
     }
