@@ -1,0 +1,95 @@
+import Foundation
+
+/// The non-tensor half of a merged model directory: config and tokenizer copied from the top-1 model, and
+/// uniguard.json with the merge provenance (inputs with SHA-256, method, weights, densities, subset, parameters).
+enum MergeOutput {
+    /// Checks and creates the output directory before any tensor work.
+    static func prepare(_ outDir: String, plan: MergePlan) throws {
+        let fm = FileManager.default
+        let outURL = URL(fileURLWithPath: outDir).standardizedFileURL.resolvingSymlinksInPath()
+        for p in plan.models.keys where URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath() == outURL {
+            throw MergeError.output(path: outDir, reason: "is the input model '\(p)'; choose a new output directory")
+        }
+        guard fm.fileExists(atPath: plan.top.file("config.json")) else {
+            throw MergeError.badModel(path: plan.top.path, reason: "the top-1 model has no config.json, which the merged model directory needs")
+        }
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: outDir, isDirectory: &isDir), !isDir.boolValue {
+            throw MergeError.output(path: outDir, reason: "exists and is a file; give a directory path")
+        }
+        do { try fm.createDirectory(atPath: outDir, withIntermediateDirectories: true) } catch {
+            throw MergeError.output(path: outDir, reason: "cannot create directory: \(error.localizedDescription)")
+        }
+    }
+
+    static func finish(_ outDir: String, plan: MergePlan, merged: Int, copied: Int) throws {
+        let fm = FileManager.default
+        for name in ["config.json"] + MergeSourceModel.tokenizerFiles {
+            let src = plan.top.file(name)
+            guard fm.fileExists(atPath: src) else { continue }
+            let dst = (outDir as NSString).appendingPathComponent(name)
+            do {
+                if fm.fileExists(atPath: dst) { try fm.removeItem(atPath: dst) }
+                try fm.copyItem(atPath: src, toPath: dst)
+            } catch {
+                throw MergeError.output(path: dst, reason: "cannot copy \(name) from the top-1 model: \(error.localizedDescription)")
+            }
+        }
+        var doc: [String: Any] = [:]
+        if let data = fm.contents(atPath: plan.top.file("uniguard.json")) {
+            guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                throw MergeError.badModel(path: plan.top.path, reason: "uniguard.json is not a JSON object")
+            }
+            doc = obj
+        }
+        doc["merge"] = try provenance(plan, merged: merged, copied: copied)
+        let dst = (outDir as NSString).appendingPathComponent("uniguard.json")
+        do {
+            let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            try data.write(to: URL(fileURLWithPath: dst), options: .atomic)
+        } catch {
+            throw MergeError.output(path: dst, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    /// The `merge` record; `weights`/`densities` follow the order of `models` in the config (null when unset).
+    static func provenance(_ plan: MergePlan, merged: Int, copied: Int) throws -> [String: Any] {
+        let c = plan.config
+        var inputs: [[String: Any]] = []
+        for p in c.allModelPaths {
+            let role = p == c.baseModel ? "base" : (p == c.resolvedTopModel ? "top" : "model")
+            let hash: String
+            do { hash = try ModelHash.sha256(ofFile: plan.models[p]!.weightsPath) } catch {
+                throw MergeError.badModel(path: p, reason: "cannot hash model.safetensors: \(error.localizedDescription)")
+            }
+            inputs.append(["path": p, "sha256": hash, "role": role])
+        }
+        func setting(_ name: String, _ m: MergeConfig.Input) -> Any {
+            (m.parameters[name] ?? c.parameters[name])?.jsonObject ?? NSNull()
+        }
+        var subset: [String: Any] = ["kind": c.subset.kind.rawValue, "label": c.subset.description]
+        subset["include"] = c.subset.include.map(\.description)
+        subset["exclude"] = c.subset.exclude.map(\.description)
+        return [
+            "method": c.method.rawValue,
+            "inputs": inputs,
+            "models": c.models.map(\.path),
+            "base_model": c.baseModel ?? NSNull(),
+            "top_model": c.resolvedTopModel,
+            "weights": c.models.map { setting("weight", $0) },
+            "densities": c.models.map { setting("density", $0) },
+            "subset": subset,
+            "parameters": c.parameters.mapValues(\.jsonObject),
+            "dtype": "float32",
+            "requested_dtype": c.dtype ?? NSNull(),
+            "random_seed": c.randomSeed,
+            "merged_tensors": merged,
+            "copied_tensors": copied,
+        ]
+    }
+}
+
+/// Content hash of an input model file. Delegates to the shared SHA-256 in Data/Hashing.swift.
+enum ModelHash {
+    static func sha256(ofFile path: String) throws -> String { try SHA256.hexDigest(ofFile: path) }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// What a merge produced.
+public struct MergeReport: Sendable {
+    public let outputDirectory: String?
+    public let mergedTensors: Int
+    public let copiedTensors: Int
+    public let seconds: Double
+}
+
+/// The merge entry point: a config in, a model directory (or a tensor sink) out.
+public enum ModelMerger {
+    /// Merges into `outDir`: model.safetensors, config.json and tokenizer files of the top-1 model, and uniguard.json
+    /// (the top-1 model's, if any) extended with a `merge` provenance record. All checks run before any tensor work.
+    @discardableResult
+    public static func merge(_ config: MergeConfig, to outDir: String) throws -> MergeReport {
+        let start = Date()
+        let plan = try MergePlan(config)
+        try MergeOutput.prepare(outDir, plan: plan)
+        let counts = try plan.run(into: SafetensorsFileSink(path: (outDir as NSString).appendingPathComponent("model.safetensors")))
+        try MergeOutput.finish(outDir, plan: plan, merged: counts.merged, copied: counts.copied)
+        return MergeReport(outputDirectory: outDir, mergedTensors: counts.merged, copiedTensors: counts.copied,
+                           seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Merges into any sink (e.g. `InMemoryTensorSink` to evaluate a search arm without writing files).
+    @discardableResult
+    public static func merge(_ config: MergeConfig, into sink: TensorSink) throws -> MergeReport {
+        let start = Date()
+        let plan = try MergePlan(config)
+        let counts = try plan.run(into: sink)
+        return MergeReport(outputDirectory: nil, mergedTensors: counts.merged, copiedTensors: counts.copied,
+                           seconds: Date().timeIntervalSince(start))
+    }
+}
