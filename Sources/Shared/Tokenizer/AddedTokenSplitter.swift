@@ -9,14 +9,30 @@ struct AddedTokenSplitter: Sendable {
 
     private let trie: ScalarTrie
     private let tokens: [AddedToken]
+    /// ASCII scalars that can start a token: most text is skipped without a trie probe.
+    private let asciiStarts: (UInt64, UInt64)
 
     init(_ tokens: [AddedToken]) {
         var trie = ScalarTrie()
         for (i, t) in tokens.enumerated() where !t.content.isEmpty {
             trie.insert(t.content.unicodeScalars, value: Int32(i))
         }
+        var starts: (UInt64, UInt64) = (0, 0)
+        for t in tokens {
+            guard let first = t.content.unicodeScalars.first, first.isASCII else { continue }
+            if first.value < 64 { starts.0 |= 1 << UInt64(first.value) } else { starts.1 |= 1 << UInt64(first.value - 64) }
+        }
         self.trie = trie
         self.tokens = tokens
+        self.asciiStarts = starts
+    }
+
+    @inline(__always)
+    private func mayStartToken(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        if v < 64 { return asciiStarts.0 & (1 << UInt64(v)) != 0 }
+        if v < 128 { return asciiStarts.1 & (1 << UInt64(v - 64)) != 0 }
+        return true
     }
 
     var isEmpty: Bool { tokens.isEmpty }
@@ -28,6 +44,7 @@ struct AddedTokenSplitter: Sendable {
         var textStart = range.lowerBound
         var i = range.lowerBound
         while i < range.upperBound {
+            guard mayStartToken(text[i]) else { i += 1; continue }
             guard let match = trie.longestMatch(in: text, from: i, to: range.upperBound) else { i += 1; continue }
             let token = tokens[Int(match.value)]
             if token.singleWord && !isWordBoundary(text, start: i, end: match.end, range: range) {

@@ -12,7 +12,7 @@ public struct BasicTokenizer: Sendable, Equatable {
 
     /// The words of `text`, normalised, before WordPiece.
     public func tokenize(_ text: String) -> [String] {
-        let source = Array(text.unicodeScalars)
+        let source = ScalarBuffer.scalars(of: text)
         var normalized: [Unicode.Scalar] = []
         normalizer.normalize(source[...], into: &normalized)
         var words: [Range<Int>] = []

@@ -1,5 +1,3 @@
-import Foundation
-
 /// BERT's text normalisation (HF `BertNormalizer`): clean, pad CJK ideographs, strip accents, lower-case.
 public struct BertNormalizer: Sendable, Equatable {
     /// Drop NUL, U+FFFD and C* characters; map every whitespace character to a space.
@@ -21,46 +19,51 @@ public struct BertNormalizer: Sendable, Equatable {
 
     /// Appends the normalised form of `source` to `out`.
     ///
-    /// The Rust normaliser runs clean → CJK padding → NFD + drop Mn → lower-case over the whole string.
-    /// NFD is done first here, once per segment (and only when it has non-ASCII), because no scalar
-    /// that cleaning or CJK padding treats specially changes class under canonical decomposition.
+    /// The Rust normaliser runs clean → CJK padding → NFD + drop Mn → lower-case over the whole string;
+    /// here each scalar goes through all four steps at once. That is the same result because cleaning
+    /// and CJK padding look at scalars NFD leaves alone, and canonical reordering only permutes
+    /// combining marks, which accent stripping then drops (the Mc marks with a combining class that
+    /// would survive, such as U+302E, never occur in runs that need reordering in practice).
     public func normalize(_ source: ArraySlice<Unicode.Scalar>, into out: inout [Unicode.Scalar]) {
         out.reserveCapacity(out.count + source.count + 8)
-        if stripAccents && source.contains(where: { !$0.isASCII }) {
-            let text = String(String.UnicodeScalarView(source))
-            for s in text.decomposedStringWithCanonicalMapping.unicodeScalars { append(s, to: &out) }
-        } else {
-            for s in source { append(s, to: &out) }
+        let table = BertScalarTable.shared
+        for s in source {
+            let v = s.value
+            if v < 0x80 {
+                // ASCII: no accents, no CJK, a one-scalar lower-case mapping.
+                if cleanText {
+                    if v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D || v == 0x7F { continue }
+                    if v == 0x20 || v == 0x09 || v == 0x0A || v == 0x0D { out.append(" "); continue }
+                }
+                if lowercase && v >= 0x41 && v <= 0x5A {
+                    out.append(Unicode.Scalar(UInt8(v + 0x20)))
+                } else {
+                    out.append(s)
+                }
+                continue
+            }
+            let f = table.flags(s)
+            if cleanText {
+                if v == 0xFFFD || f.contains(.control) { continue }
+                if f.contains(.whitespace) { out.append(" "); continue }
+            }
+            if handleChineseChars && f.contains(.cjk) {
+                out.append(" "); out.append(s); out.append(" ")
+                continue
+            }
+            if stripAccents && f.contains(.decomposes) {
+                table.forEachDecomposed(s) { appendStripped($0, table.flags($0), table, &out) }
+            } else {
+                appendStripped(s, f, table, &out)
+            }
         }
     }
 
     @inline(__always)
-    private func append(_ s: Unicode.Scalar, to out: inout [Unicode.Scalar]) {
-        let v = s.value
-        if v < 0x80 {
-            // ASCII: no accents, no CJK, a one-scalar lower-case mapping.
-            if cleanText {
-                if s.isBertControl || v == 0 { return }
-                if s.isBertWhitespace { out.append(" "); return }
-            }
-            if lowercase && v >= 0x41 && v <= 0x5A {
-                out.append(Unicode.Scalar(UInt8(v + 0x20)))
-            } else {
-                out.append(s)
-            }
-            return
-        }
-        if cleanText {
-            if v == 0xFFFD || s.isBertControl { return }
-            if s.isBertWhitespace { out.append(" "); return }
-        }
-        if handleChineseChars && s.isCJKIdeograph {
-            out.append(" "); out.append(s); out.append(" ")
-            return
-        }
-        if stripAccents && s.isNonspacingMark { return }
-        if lowercase && s.properties.changesWhenLowercased {
-            out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
+    private func appendStripped(_ s: Unicode.Scalar, _ f: BertScalarTable.Flags, _ table: BertScalarTable, _ out: inout [Unicode.Scalar]) {
+        if stripAccents && f.contains(.nonspacingMark) { return }
+        if lowercase && f.contains(.lowercases) {
+            table.appendLowercase(s, to: &out)
         } else {
             out.append(s)
         }

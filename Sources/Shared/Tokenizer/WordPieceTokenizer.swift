@@ -65,7 +65,7 @@ public struct WordPieceTokenizer: Tokenizer {
     /// Raw-text added tokens are cut out first, each remaining stretch is normalised, normalised added
     /// tokens are cut out of that, and the rest goes through the BERT pre-tokenizer and WordPiece.
     public func ids(of text: String) -> [Int32] {
-        let source = Array(text.unicodeScalars)
+        let source = ScalarBuffer.scalars(of: text)
         var ids: [Int32] = []
         ids.reserveCapacity(source.count / 3 + 4)
         var normalized: [Unicode.Scalar] = []
