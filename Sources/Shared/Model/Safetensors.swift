@@ -65,10 +65,11 @@ public final class SafetensorsFile: @unchecked Sendable {
         self.path = path
         map = try MappedFile(path: path)
         guard map.size >= 8 else { throw SafetensorsError.truncated(path: path, reason: "\(map.size) bytes, fewer than the 8-byte header length") }
-        let headerLen = Int(UInt64(littleEndian: map.base.loadUnaligned(as: UInt64.self)))
-        guard headerLen <= Self.maxHeaderBytes else {
-            throw SafetensorsError.badHeader(path: path, reason: "header length \(headerLen) is implausible")
+        let rawLen = UInt64(littleEndian: map.base.loadUnaligned(as: UInt64.self))
+        guard rawLen <= UInt64(Self.maxHeaderBytes) else {
+            throw SafetensorsError.badHeader(path: path, reason: "header length \(rawLen) is implausible")
         }
+        let headerLen = Int(rawLen)
         guard headerLen <= map.size - 8 else {
             throw SafetensorsError.truncated(path: path, reason: "header claims \(headerLen) bytes but only \(map.size - 8) follow")
         }

@@ -9,7 +9,11 @@ public enum FastMath {
         var x = xIn
         x.replace(with: V(repeating: 88.3762626647949), where: x .> 88.3762626647949)
         x.replace(with: V(repeating: -87.3365478515625), where: x .< -87.3365478515625)
-        let fx = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+        // Round x*log2(e) to an integer by adding 1.5*2^23: the integer lands in the low mantissa bits.
+        // (SIMD rounding and Float->Int32 vector conversion compile to slow per-lane generic code.)
+        let shifted = x * 1.44269504088896341 + 12582912
+        let fx = shifted - 12582912
+        let n = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
         x = x - fx * 0.693359375
         x = x - fx * -2.12194440e-4
         let z = x * x
@@ -20,7 +24,6 @@ public enum FastMath {
         y = y * x + 1.6666665459E-1
         y = y * x + 5.0000001201E-1
         y = y * z + x + 1
-        let n = SIMD16<Int32>(fx, rounding: .towardZero)
         let pow2 = unsafeBitCast((n &+ 127) &<< 23, to: V.self)
         return y * pow2
     }
