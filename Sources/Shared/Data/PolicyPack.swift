@@ -46,6 +46,14 @@ public struct PolicyPack: Sendable {
         return try PolicyPack(policies: policies)
     }
 
+    /// Loads the bundled pack found by `locateBundled()`.
+    public static func loadBundled() throws -> PolicyPack {
+        guard let directory = locateBundled() else {
+            throw PolicyError.unreadable(path: "policies/", reason: "bundled policy directory not found; run from the UniGuard checkout or set UNIGUARD_POLICIES")
+        }
+        return try load(directory: directory)
+    }
+
     /// Finds the bundled `policies/` directory: `$UNIGUARD_POLICIES`, then `./policies`, then next to
     /// (or above) the executable, so `uniguard` works from a checkout and from a build directory.
     public static func locateBundled() -> String? {
