@@ -53,11 +53,13 @@ final class DataExpanderTests: XCTestCase {
             }
         }
         XCTAssertFalse(crossPairs.contains { $0.hasPrefix("prompt_injection->") })
-        for forbidden in ["safety->toxicity", "toxicity->safety", "tax_advice->financial_advice", "legal_advice->tax_advice", "medical_advice->safety", "pii->toxicity"] {
+        for forbidden in ["safety->toxicity", "toxicity->safety", "tax_advice->financial_advice", "legal_advice->tax_advice",
+                          "medical_advice->safety", "pii->toxicity", "safety->financial_advice", "tax_advice->safety"] {
             XCTAssertFalse(crossPairs.contains(forbidden), forbidden)
         }
         XCTAssertTrue(crossPairs.contains("financial_advice->medical_advice"))
         XCTAssertTrue(crossPairs.contains("safety->prompt_injection"))
+        XCTAssertTrue(crossPairs.contains("financial_advice->safety"), "the one-way exception lets investing questions be safety negatives")
     }
 
     func testUnsafeTextsAreTransformedExamples() {
@@ -76,6 +78,8 @@ final class DataExpanderTests: XCTestCase {
         XCTAssertFalse(CrossPolicyRules.unsafeExample(of: "pii", isSafeFor: "toxicity"))
         XCTAssertFalse(CrossPolicyRules.unsafeExample(of: "prompt_injection", isSafeFor: "tax_advice"))
         XCTAssertFalse(CrossPolicyRules.unsafeExample(of: "safety", isSafeFor: "safety"))
+        XCTAssertFalse(CrossPolicyRules.unsafeExample(of: "safety", isSafeFor: "financial_advice"))
+        XCTAssertTrue(CrossPolicyRules.unsafeExample(of: "financial_advice", isSafeFor: "safety"))
     }
 
     func testHelpers() {
