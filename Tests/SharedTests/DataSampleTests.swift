@@ -28,9 +28,14 @@ final class DataSampleTests: XCTestCase {
         try writer.close()
         XCTAssertEqual(try SampleReader.readAll(path: dir.file("out/s.jsonl")), samples)
         let lines = try dir.read("out/s.jsonl").split(separator: "\n")
+        guard lines.count == 2 else { return XCTFail("expected 2 lines, got \(lines.count)") }
         XCTAssertEqual(lines[1], #"{"policy":"pii","prompt":"plain","label":"safe","source":"expand:own:pii#seed=abcd"}"#)
         XCTAssertEqual(samples[1].group, "seed=abcd")
         XCTAssertNil(samples[0].group)
+        let again = try SampleWriter(path: dir.file("out/s.jsonl"))
+        try again.write(samples[1])
+        try again.close()
+        XCTAssertEqual(try SampleReader.readAll(path: dir.file("out/s.jsonl")), [samples[1]], "an existing file is replaced")
     }
 
     func testErrorsNameFileLineAndField() throws {
@@ -50,6 +55,7 @@ final class DataSampleTests: XCTestCase {
         XCTAssertEqual(try error(reading: #"{"policy":" ","prompt":"x","label":"safe","source":"t"}"#),
                        "FILE:1: field 'policy': is empty")
         XCTAssertEqual(try error(reading: "[1,2]"), "FILE:1: expected a JSON object, got an array")
+        XCTAssertEqual(try error(reading: #""just a string""#), "FILE:1: expected a JSON object, got a string")
         XCTAssertTrue(try error(reading: good + "\n{broken").hasPrefix("FILE:2: not valid JSON"))
         XCTAssertThrowsError(try SampleReader(path: "/nonexistent/s.jsonl")) { XCTAssertEqual("\($0)", "/nonexistent/s.jsonl: no such file") }
     }

@@ -9,7 +9,7 @@ public enum SampleCodec {
         }
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         } catch {
             throw fail(nil, "not valid JSON (\(jsonProblem(error))); each line must be one JSON object like {\"policy\":\"safety\",\"prompt\":\"...\",\"label\":\"safe\",\"source\":\"...\"}")
         }

@@ -60,11 +60,11 @@ public final class SampleWriter {
         closed = true
         guard let tmpPath else { return }
         try handle.close()
-        do {
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: tmpPath, toPath: path)
-        } catch {
-            throw SampleError(path: path, line: 0, field: nil, problem: "cannot move finished file into place: \(error.localizedDescription)")
+        // rename(2) replaces an existing file atomically: readers see the old file or the new one.
+        guard rename(tmpPath, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: tmpPath)
+            throw SampleError(path: path, line: 0, field: nil, problem: "cannot move finished file into place: \(reason)")
         }
     }
 
