@@ -1,6 +1,10 @@
 import ArgumentParser
 
-/// `uniguard data`: import, expand and split sample files.
+/// `uniguard data`: import, expand and split sample data.
 struct DataCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "data", abstract: "Import, expand and split sample data.")
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Import, expand and split sample data.",
+        subcommands: [DataImportCommand.self, DataExpandCommand.self, DataSplitCommand.self]
+    )
 }

@@ -13,7 +13,18 @@ struct WireSeededRNG: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
     mutating func bytes(_ count: Int) -> Data {
-        Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &self) })
+        var data = Data(count: count)
+        data.withUnsafeMutableBytes { raw in
+            // Whole words at a time: debug builds are slow at per-byte loops over megabytes.
+            var offset = 0
+            while offset < count {
+                var word = next()
+                let n = min(8, count - offset)
+                withUnsafeBytes(of: &word) { raw.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: n) }
+                offset += n
+            }
+        }
+        return data
     }
 }
 

@@ -64,7 +64,7 @@ final class WireTransportTests: XCTestCase {
         XCTAssertEqual(frames[1], Data("header".utf8))
         XCTAssertEqual(frames[2], big)
         XCTAssertEqual(frames[3].count, 1 << 20)
-        XCTAssertTrue(frames[3].allSatisfy { $0 == 0xAB })
+        XCTAssertEqual(frames[3], Data(repeating: 0xAB, count: 1 << 20))
         // libzmq releases the borrowed buffer's owner on its I/O thread once sent.
         let deadline = Date().addingTimeInterval(5)
         while !released.value && Date() < deadline { usleep(10_000) }
@@ -165,6 +165,31 @@ final class WireTransportTests: XCTestCase {
         try dealer.send(valid)
         let frames = try XCTUnwrap(try router.receiveMultipart(timeoutMs: timeoutMs))
         XCTAssertEqual(try codec.decodeRouted(frames).message.envelope.messageID, 3)
+    }
+
+    func testWireHelpersDecodeAndAnswerGarbage() throws {
+        let context = try ZMQContext()
+        let router = try context.socket(.router)
+        try router.apply(WireLimits(maxFrameBytes: 1 << 20))
+        let endpoint = try router.bind("tcp://127.0.0.1:0")
+        let dealer = try context.socket(.dealer)
+        try dealer.set(.routingId(Data("w7".utf8)))
+        try dealer.connect(endpoint)
+
+        try dealer.send(WireSamples.all()[7])  // a blob chunk with one raw frame
+        let good = try XCTUnwrap(try router.receiveWire(timeoutMs: timeoutMs))
+        XCTAssertEqual(good.peer, Data("w7".utf8))
+        XCTAssertEqual(try good.result.get().rawFrames.count, 1)
+
+        try dealer.send([Data("not protobuf at all".utf8)])
+        let bad = try XCTUnwrap(try router.receiveWire(timeoutMs: timeoutMs))
+        guard case .failure(let error) = bad.result else { return XCTFail("garbage was accepted") }
+        // The peer is known even though decoding failed, so the coordinator can answer with an Error.
+        let peer = try XCTUnwrap(bad.peer)
+        try router.send(.error(error.errorCode, error.description, messageId: 1), to: peer)
+        let reply = try XCTUnwrap(try dealer.receiveWire(timeoutMs: timeoutMs))
+        XCTAssertNil(reply.peer)
+        XCTAssertEqual(try reply.result.get().envelope.error.code, .malformed)
     }
 
     func testClosedSocketThrows() throws {

@@ -18,7 +18,7 @@ public final class MergeSourceModel: @unchecked Sendable {
         self.path = path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw MergeError.badModel(path: path, reason: "directory not found; check the path in the config")
+            throw MergeError.badModel(path: path, reason: "directory not found; relative paths resolve against the working directory, then against the config file's directory")
         }
         guard isDir.boolValue else {
             throw MergeError.badModel(path: path, reason: "is a file; give the model directory (with config.json and model.safetensors)")

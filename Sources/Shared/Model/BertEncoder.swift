@@ -42,13 +42,18 @@ public final class BertEncoder: @unchecked Sendable {
         }
     }
 
-    /// Runs the encoder; returns the last hidden state [batch*seqLen, H] inside `ws`.
+    /// Runs the encoder; returns the last hidden state [batch*seqLen, H] inside `ws`. Dropout applies when
+    /// `ws.dropout` is set (training). `inputPerturbation` [batch*seqLen, H], when given, is added to the
+    /// summed input embeddings before the embedding LayerNorm (virtual adversarial training perturbs there;
+    /// backward's `inputGradient` is the loss gradient with respect to it).
     @discardableResult
-    public func forward(_ batch: TokenBatch, workspace ws: EncoderWorkspace) throws -> UnsafeMutablePointer<Float> {
+    public func forward(_ batch: TokenBatch, workspace ws: EncoderWorkspace,
+                        inputPerturbation: UnsafePointer<Float>? = nil) throws -> UnsafeMutablePointer<Float> {
         try validate(batch)
         let b = batch.batch, t = batch.seqLen, n = b * t, h = config.hiddenSize
         ws.reserve(batch: b, seqLen: t)
         ws.batch = b; ws.seqLen = t
+        ws.appliedDropout = ws.dropout?.isActive == true ? ws.dropout : nil
         ws.keyLengths = (0..<b).map { r in
             var last = 0
             for c in 0..<t where batch.mask[r * t + c] != 0 { last = c + 1 }
@@ -67,8 +72,10 @@ public final class BertEncoder: @unchecked Sendable {
                 }
             }
         }
+        if let inputPerturbation { Kernels.add(inputPerturbation, into: emb, count: n * h) }
         Kernels.layerNorm(emb, ws.embOut.data, rows: n, cols: h, gamma: p + embLNG, beta: p + embLNB,
                           eps: config.layerNormEps, mean: ws.embMean.data, rstd: ws.embRstd.data)
+        ws.dropHidden(ws.embOut.data, mask: ws.embMask, site: .embeddings, layer: 0)
         var x = UnsafePointer(ws.embOut.data)
         try batch.mask.withUnsafeBufferPointer { mask in
             for l in 0..<config.numLayers {
@@ -87,14 +94,16 @@ public final class BertEncoder: @unchecked Sendable {
         BLAS.linear(x, rows: n, inFeatures: h, weight: p + o.qW, bias: p + o.qB, outFeatures: h, into: a.q.data)
         BLAS.linear(x, rows: n, inFeatures: h, weight: p + o.kW, bias: p + o.kB, outFeatures: h, into: a.k.data)
         BLAS.linear(x, rows: n, inFeatures: h, weight: p + o.vW, bias: p + o.vB, outFeatures: h, into: a.v.data)
-        attention(acts: a, ws: ws, mask: mask)
+        attention(l, acts: a, ws: ws, mask: mask)
         BLAS.linear(a.ctx.data, rows: n, inFeatures: h, weight: p + o.aoW, bias: p + o.aoB, outFeatures: h, into: a.attnSum.data)
+        ws.dropHidden(a.attnSum.data, mask: a.attnOutMask, site: .attentionOutput, layer: l)
         Kernels.add(x, into: a.attnSum.data, count: n * h)
         Kernels.layerNorm(a.attnSum.data, a.x1.data, rows: n, cols: h, gamma: p + o.ln1G, beta: p + o.ln1B,
                           eps: config.layerNormEps, mean: a.ln1Mean.data, rstd: a.ln1Rstd.data)
         BLAS.linear(a.x1.data, rows: n, inFeatures: h, weight: p + o.iW, bias: p + o.iB, outFeatures: inter, into: a.ffnPre.data)
         Kernels.gelu(a.ffnPre.data, a.ffnAct.data, count: n * inter)
         BLAS.linear(a.ffnAct.data, rows: n, inFeatures: inter, weight: p + o.oW, bias: p + o.oB, outFeatures: h, into: a.ffnSum.data)
+        ws.dropHidden(a.ffnSum.data, mask: a.ffnOutMask, site: .ffnOutput, layer: l)
         Kernels.add(a.x1.data, into: a.ffnSum.data, count: n * h)
         // In inference `out` may alias the input `x`: x was last read by the residual above.
         Kernels.layerNorm(a.ffnSum.data, a.out.data, rows: n, cols: h, gamma: p + o.ln2G, beta: p + o.ln2B,
@@ -102,13 +111,19 @@ public final class BertEncoder: @unchecked Sendable {
     }
 
     /// Scaled dot-product attention per (sequence, head); keys past a row's last real token are skipped,
-    /// masked keys inside it get probability ~0, exactly as an additive -inf mask would.
-    private func attention(acts a: LayerActivations, ws: EncoderWorkspace, mask: UnsafePointer<Float>) {
+    /// masked keys inside it get probability ~0, exactly as an additive -inf mask would. With attention
+    /// dropout, `probs` keeps the undropped softmax (backward needs it) and the product uses a dropped copy.
+    private func attention(_ l: Int, acts a: LayerActivations, ws: EncoderWorkspace, mask: UnsafePointer<Float>) {
         let b = ws.batch, t = ws.seqLen, h = config.hiddenSize, nh = config.numHeads, d = config.headDim
         let scale = 1 / Float(d).squareRoot()
         let q = a.q.data, k = a.k.data, v = a.v.data, ctx = a.ctx.data, probs = a.probs.data
         let keyLengths = ws.keyLengths
+        let drop = ws.appliedDropout.flatMap { $0.attention > 0 ? $0 : nil }
+        if drop != nil { a.probsMask.reserve(b * nh * t * t) }
+        let keep = a.probsMask.data
         Parallel.forRanges(b * nh) { range in
+            let dropped = drop == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+            defer { dropped?.deallocate() }
             for pair in range {
                 let r = pair / nh, head = pair % nh
                 let lk = keyLengths[r]
@@ -121,7 +136,16 @@ public final class BertEncoder: @unchecked Sendable {
                     for j in 0..<lk where m[j] == 0 { row[j] = -Float.greatestFiniteMagnitude }
                     Kernels.softmaxRow(row, valid: lk, total: t)
                 }
-                BLAS.gemm(m: t, n: d, k: lk, a: s, lda: t, b: v + base, ldb: h, c: ctx + base, ldc: h)
+                var pv = UnsafePointer(s)
+                if let drop, let dropped {
+                    let km = keep + pair * t * t, rate = drop.attention
+                    DropoutKernels.drawAttention(km, rows: t, valid: lk, stride: t,
+                                                 key: DropoutKernels.attentionKey(drop, layer: l, row: r, head: head),
+                                                 threshold: DropoutKernels.threshold(rate))
+                    DropoutKernels.apply(s, mask: km, scale: 1 / (1 - rate), count: t * t, into: dropped)
+                    pv = UnsafePointer(dropped)
+                }
+                BLAS.gemm(m: t, n: d, k: lk, a: pv, lda: t, b: v + base, ldb: h, c: ctx + base, ldc: h)
             }
         }
     }

@@ -6,6 +6,8 @@ public final class LayerActivations: @unchecked Sendable {
     public let ffnPre, ffnAct: Tensor        // [tokens, I] before and after GELU
     public let ffnSum, out: Tensor           // FFN output + residual (pre-LN2), LN2 output = the layer's output
     public let ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: Tensor  // [tokens]
+    /// Dropout keep flags of the last training forward (empty until dropout is used).
+    public let probsMask = DropoutMask(), attnOutMask = DropoutMask(), ffnOutMask = DropoutMask()
 
     init(tokens n: Int, probs p: Int, hidden h: Int, intermediate i: Int) {
         q = Tensor(zeros: [n, h]); k = Tensor(zeros: [n, h]); v = Tensor(zeros: [n, h]); ctx = Tensor(zeros: [n, h])
@@ -29,6 +31,12 @@ public final class EncoderWorkspace: @unchecked Sendable {
     public private(set) var embMean = Tensor(zeros: [0])
     public private(set) var embRstd = Tensor(zeros: [0])
     public private(set) var layers: [LayerActivations] = []
+    /// Training-mode dropout for the next forward passes; nil (the default) is eval mode.
+    public var dropout: DropoutSpec?
+    /// The dropout the last forward pass applied (nil when none); backward replays its masks.
+    public internal(set) var appliedDropout: DropoutSpec?
+    /// Keep flags of the embedding dropout.
+    public let embMask = DropoutMask()
     /// Batch geometry of the last forward pass.
     public internal(set) var batch = 0, seqLen = 0
     /// Per row: one past the last real token (keys beyond it are padding and skipped).

@@ -16,6 +16,8 @@ public enum TokenizerLoader {
             switch type {
             case "WordPiece":
                 return try WordPieceTokenizer(json: json)
+            case "BPE", "Unigram":
+                return try SubwordTokenizer(json: json)
             default:
                 skipped = "tokenizer.json has model type '\(type)', which UniGuard does not implement"
             }

@@ -5,7 +5,8 @@ import Foundation
 public enum ZMQSocketOption: Sendable {
     /// How long close() keeps unsent messages; 0 drops them, -1 waits forever.
     case linger(milliseconds: Int32)
-    /// ROUTER: sending to an unknown routing id fails with EHOSTUNREACH instead of being dropped silently.
+    /// ROUTER: sending to an unknown routing id fails with EHOSTUNREACH, and to a peer whose queue is full
+    /// with EAGAIN (when not waiting), instead of the message being dropped silently.
     case routerMandatory(Bool)
     /// ROUTER: a new connection with an existing routing id takes it over (a restarted worker).
     case routerHandover(Bool)

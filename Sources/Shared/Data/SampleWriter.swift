@@ -1,0 +1,78 @@
+import Foundation
+
+/// Writes samples as JSONL through a buffer. The file appears atomically (temp file + rename) on
+/// `close()`, so an interrupted import never leaves a truncated corpus that looks complete.
+public final class SampleWriter {
+    /// Destination path (`-` writes to standard output, unbuffered by rename).
+    public let path: String
+    /// Samples written so far.
+    public private(set) var count = 0
+
+    private let tmpPath: String?
+    private let handle: FileHandle
+    private var pending = Data()
+    private var closed = false
+
+    public init(path: String) throws {
+        self.path = path
+        if path == "-" {
+            tmpPath = nil
+            handle = FileHandle.standardOutput
+            return
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: tmp, contents: nil), let opened = FileHandle(forWritingAtPath: tmp) else {
+            throw SampleError(path: path, line: 0, field: nil, problem: "cannot create file (does the directory exist and is it writable?)")
+        }
+        tmpPath = tmp
+        handle = opened
+    }
+
+    deinit {
+        // Not closed means the caller failed part-way: drop the temp file rather than publish it.
+        if !closed, let tmpPath {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: tmpPath)
+        }
+    }
+
+    /// Appends one sample line.
+    public func write(_ sample: Sample) throws {
+        pending.append(contentsOf: Array(SampleCodec.encode(sample).utf8))
+        pending.append(0x0A)
+        count += 1
+        if pending.count >= 1 << 20 { try flush() }
+    }
+
+    /// Appends many samples.
+    public func write<S: Sequence>(contentsOf samples: S) throws where S.Element == Sample {
+        for sample in samples { try write(sample) }
+    }
+
+    /// Flushes and publishes the file under its final name.
+    public func close() throws {
+        guard !closed else { return }
+        try flush()
+        closed = true
+        guard let tmpPath else { return }
+        try handle.close()
+        do {
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            try FileManager.default.moveItem(atPath: tmpPath, toPath: path)
+        } catch {
+            throw SampleError(path: path, line: 0, field: nil, problem: "cannot move finished file into place: \(error.localizedDescription)")
+        }
+    }
+
+    private func flush() throws {
+        guard !pending.isEmpty else { return }
+        do { try handle.write(contentsOf: pending) } catch {
+            throw SampleError(path: path, line: 0, field: nil, problem: "write failed: \(error.localizedDescription)")
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+}

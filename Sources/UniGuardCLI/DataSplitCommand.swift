@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `uniguard data split`: hash-based train/val/test split that never lets a prompt straddle splits.
+struct DataSplitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "split",
+        abstract: "Split a sample file into DIR/train.jsonl, DIR/val.jsonl and DIR/test.jsonl by prompt hash.",
+        discussion: """
+        The split of a sample is decided by SHA-256 of its normalised prompt, so identical prompts always land
+        together and re-running gives the same files. Samples whose source ends in #group (as the template
+        expander writes) stay with their group.
+        """
+    )
+
+    @Argument(help: "Input JSONL file.")
+    var file: String
+
+    @Option(name: .long, help: "Output directory.")
+    var out: String
+
+    @Option(name: .long, help: "Validation fraction.")
+    var val: Double = 0.1
+
+    @Option(name: .long, help: "Test fraction.")
+    var test: Double = 0.1
+
+    @Flag(name: .long, help: "Skip invalid lines (counted and reported) instead of stopping at the first one.")
+    var skipInvalid = false
+
+    func run() throws {
+        let splitter = try DataSplitter(val: val, test: test)
+        let report = try splitter.split(file: file, outDirectory: out, skipInvalid: skipInvalid)
+        if !report.skipReport.isEmpty { DataConsole.note(report.skipReport) }
+        print("split \(file) into \(out)/{train,val,test}.jsonl (val \(val), test \(test))")
+        print(report.table)
+    }
+}
