@@ -15,7 +15,10 @@ struct ModelOptions: ParsableArguments {
         return try UniGuardHome.requireBaseModel()
     }
 
-    func applyThreads() {
+    func applyThreads() { Self.apply(threads: threads) }
+
+    /// Sets BLAS and kernel threads (default: all cores).
+    static func apply(threads: Int?) {
         let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
         BLASRuntime.setThreads(n)
         Parallel.setThreads(n)

@@ -19,10 +19,11 @@ struct SimilarityCommand: ParsableCommand {
         let e = try embedder.embed(texts)
         let h = e.shape[1]
         for (i, t) in texts.enumerated() { print("[\(i)] \(t)") }
-        print("      " + texts.indices.map { String(format: "%6s", "[\($0)]") }.joined())
+        func cell(_ s: String) -> String { String(repeating: " ", count: max(0, 7 - s.count)) + s }
+        print(cell("") + texts.indices.map { cell("[\($0)]") }.joined())
         for i in texts.indices {
-            let row = texts.indices.map { j in String(format: "%6.3f", BLAS.dot(h, e.data + i * h, e.data + j * h)) }
-            print(String(format: "%6s", "[\(i)]") + row.joined())
+            let row = texts.indices.map { j in cell(String(format: "%.3f", BLAS.dot(h, e.data + i * h, e.data + j * h))) }
+            print(cell("[\(i)]") + row.joined())
         }
     }
 }

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `uniguard classify --model DIR [PROMPT]`: label prompts safe/unsafe under the model's policy.
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "classify",
+        abstract: "Classify a prompt (argument) or JSON lines {\"text\", \"policy\"?} from stdin → {\"label\", \"score\"}.")
+
+    @Option(help: "Classifier model directory.") var model: String
+    @Option(help: "Policy YAML file or id of a bundled policy, overriding the model's instruction (instruction-format models).") var policy: String?
+    @Option var threads: Int?
+    @Argument(help: "A prompt to classify; without it, JSON lines are read from stdin.") var prompt: String?
+
+    func run() throws {
+        ModelOptions.apply(threads: threads)
+        let guardModel: GuardModel
+        let defaultPolicy: String?
+        do {
+            guardModel = try GuardModel.load(URL(fileURLWithPath: model))
+            defaultPolicy = try policy.map { try PolicyText.resolve($0) }
+        } catch { fail("\(error)") }
+        func answer(_ text: String, _ policyText: String?) throws -> String {
+            let score = try guardModel.scores(inputs: [guardModel.input(for: text, policyText: policyText)])[0]
+            let label = score >= guardModel.metadata.threshold ? "unsafe" : "safe"
+            return "{\"label\":\"\(label)\",\"score\":\(score)}"
+        }
+        if let prompt {
+            do { print(try answer(prompt, defaultPolicy)) } catch { fail("\(error)") }
+            return
+        }
+        var input = JSONLinesInput()
+        do {
+            while let obj = try input.next() {
+                let text = try input.string(obj, "text")
+                var policyText = defaultPolicy
+                if obj["policy"] != nil { policyText = try PolicyText.resolve(try input.string(obj, "policy")) }
+                JSONOut.emit(try answer(text, policyText))
+            }
+        } catch { fail("\(error)") }
+    }
+}
+
+/// Turns a `--policy` / `"policy"` value (a YAML path or a bundled policy id) into instruction text.
+enum PolicyText {
+    static func resolve(_ value: String) throws -> String {
+        if value.hasSuffix(".yaml") || value.hasSuffix(".yml") || FileManager.default.fileExists(atPath: value) {
+            return try PolicyParser.load(path: value).instructionText
+        }
+        return try PolicyPack.load(directory: try PolicyLocation.directory(nil)).policy(value).instructionText
+    }
+}

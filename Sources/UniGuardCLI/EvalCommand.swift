@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `uniguard eval --model DIR --data FILE`: precision, recall, F1, accuracy, ROC AUC, counts, latency.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a classifier on labelled samples (unsafe = positive).")
+
+    @Option(help: "Classifier model directory.") var model: String
+    @Option(help: "Samples JSONL.") var data: String
+    @Option(help: "Only samples of this policy (default: the model's policy).") var policy: String?
+    @Flag(help: "Evaluate every sample whatever its policy.") var allPolicies = false
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(help: "Skip malformed lines instead of stopping.") var skipInvalid = false
+    @Option var threads: Int?
+
+    func run() throws {
+        ModelOptions.apply(threads: threads)
+        do {
+            let m = try GuardModel.load(URL(fileURLWithPath: model))
+            let pol = policy ?? m.metadata.policy
+            let reader = try SampleReader(path: data, skipInvalid: skipInvalid)
+            var items: [(text: String, unsafe: Bool)] = []
+            try reader.forEachSample { s in
+                if allPolicies || s.policy == pol { items.append((m.input(for: s.prompt), s.label == .unsafe)) }
+            }
+            if reader.skippedCount > 0 { note(reader.skipReport) }
+            guard !items.isEmpty else { throw TrainingError.noData("\(data): no samples for policy '\(pol)'") }
+            let r = try Evaluator(model: m).evaluate(items, perSampleLatency: true)
+            if json {
+                var o = r.jsonObject
+                o["model"] = model; o["data"] = data; o["policy"] = pol
+                let d = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])
+                print(String(decoding: d, as: UTF8.self))
+            } else {
+                print(EvalTable.render([(name: "\(m.metadata.policy) on \(URL(fileURLWithPath: data).lastPathComponent)", report: r)]))
+            }
+        } catch { fail("\(error)") }
+    }
+}
+
+/// The paper's results table: one row per model/dataset.
+enum EvalTable {
+    static func render(_ rows: [(name: String, report: EvaluationReport)]) -> String {
+        let header = ["model", "n", "precision", "recall", "F1", "accuracy", "ROC AUC", "tp/fp/tn/fn", "s/sample safe", "s/sample unsafe"]
+        let cells = rows.map { r -> [String] in
+            let x = r.report
+            return [r.name, "\(x.counts.total)", f(x.precision), f(x.recall), f(x.f1), f(x.accuracy), x.rocAUC.map(f) ?? "-",
+                    "\(x.counts.tp)/\(x.counts.fp)/\(x.counts.tn)/\(x.counts.fn)",
+                    String(format: "%.4f", x.secondsPerSafeSample), String(format: "%.4f", x.secondsPerUnsafeSample)]
+        }
+        let widths = header.indices.map { i in max(header[i].count, cells.map { $0[i].count }.max() ?? 0) }
+        func line(_ c: [String]) -> String { zip(c, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+        return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + cells.map(line)).joined(separator: "\n")
+    }
+
+    static func f(_ x: Double) -> String { String(format: "%.4f", x) }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `uniguard train`: fine-tune a TaskGuard for one policy and write its model directory.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Fine-tune a TaskGuard (one policy) and write its model directory.")
+
+    @Option(help: "Base model directory (default: the cached all-MiniLM-L6-v2).") var base: String?
+    @Option(help: "Policy id; its samples are taken from the data files.") var policy: String
+    @Option(help: "Training samples (JSONL).") var train: String
+    @Option(help: "Validation samples (JSONL); F1 is reported after each epoch.") var val: String?
+    @Option(help: "Output model directory.") var out: String
+    @Option(help: "fft (full fine-tuning) or cft (classifier layer only).") var mode: String = "fft"
+    @Option var epochs = 3
+    @Option var batch = 16
+    @Option var lr: Double = 5e-5
+    @Option(help: "Truncate inputs to N tokens.") var maxLength = 128
+    @Option var seed: UInt64 = 42
+    @Option(help: "prompt (the prompt alone) or instruction (Instruct: <policy> [SEP] Query: <prompt>).") var input = "prompt"
+    @Option(help: "mean (mean pooling + linear) or cls (BertForSequenceClassification layout).") var head = "mean"
+    @Option(help: "Policy pack directory (default: the bundled policies/).") var policies: String?
+    @Flag(help: "Skip malformed sample lines (counted and reported) instead of stopping at the first.") var skipInvalid = false
+    @Flag(help: "Disable dropout (deterministic, PyTorch-comparable loss).") var noDropout = false
+    @Option var threads: Int?
+
+    func run() throws {
+        do { try execute() } catch { fail("\(error)") }
+    }
+
+    func execute() throws {
+        ModelOptions.apply(threads: threads)
+        guard let mode = TrainingOptions.Mode(rawValue: mode) else { throw ValidationError("--mode must be fft or cft") }
+        guard let inputFormat = GuardMetadata.InputFormat(rawValue: input) else { throw ValidationError("--input must be prompt or instruction") }
+        guard let headKind = GuardMetadata.HeadKind(rawValue: head) else { throw ValidationError("--head must be mean or cls") }
+        let pack = try PolicyPack.load(directory: try PolicyLocation.directory(policies))
+        let pol = try pack.policy(policy)
+        let baseDir = try base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
+
+        let trainSamples = try PolicyData.samples(path: train, policy: policy, skipInvalid: skipInvalid)
+        let valSamples = try val.map { try PolicyData.samples(path: $0, policy: policy, skipInvalid: skipInvalid) } ?? []
+        guard !trainSamples.isEmpty else { throw TrainingError.noData("\(train): no samples for policy '\(policy)'") }
+
+        var opts = TrainingOptions()
+        opts.mode = mode; opts.epochs = epochs; opts.batch = batch; opts.lr = Float(lr); opts.seed = seed; opts.dropout = !noDropout
+        let recipe = GuardMetadata.Recipe(mode: mode.rawValue, epochs: epochs, batch: batch, lr: lr, maxLength: maxLength,
+                                          seed: seed, trainSamples: trainSamples.count, trainSHA256: try? SHA256.hexDigest(ofFile: train))
+        let meta = GuardMetadata(policy: pol.id, instruction: pol.instructionText, inputFormat: inputFormat, head: headKind,
+                                 maxLength: maxLength, baseModelSHA256: try? SHA256.hexDigest(ofFile: baseDir.appendingPathComponent("model.safetensors").path),
+                                 recipe: recipe)
+        let model = try GuardModel.fromBase(baseDir, metadata: meta, seed: seed)
+        let examples = trainSamples.map { TaskGuardTrainer.Example(text: model.input(for: $0.prompt), label: Int32($0.label.classIndex)) }
+        let validation = valSamples.map { (text: model.input(for: $0.prompt), unsafe: $0.label == .unsafe) }
+        let counts = Dictionary(grouping: trainSamples, by: \.label).mapValues(\.count)
+        note("train: policy \(policy), \(trainSamples.count) samples (safe \(counts[.safe] ?? 0), unsafe \(counts[.unsafe] ?? 0)), validation \(valSamples.count); mode \(mode.rawValue), \(epochs) epochs x batch \(batch), lr \(lr), \(BLASRuntime.coreName) BLAS")
+        let display = ProgressDisplay()
+        var best: Double?
+        try TaskGuardTrainer(model: model, options: opts).train(examples, validation: validation, onProgress: display.update) { e in
+            if let v = e.validation {
+                best = v.f1
+                note(String(format: "epoch %d: train loss %.4f  validation F1 %.4f  precision %.4f  recall %.4f  accuracy %.4f%@",
+                            e.epoch, e.trainLoss, v.f1, v.precision, v.recall, v.accuracy, e.skippedSteps > 0 ? "  (\(e.skippedSteps) non-finite steps skipped)" : ""))
+            } else {
+                note(String(format: "epoch %d: train loss %.4f", e.epoch, e.trainLoss))
+            }
+        }
+        model.metadata.validationF1 = best
+        try model.save(to: URL(fileURLWithPath: out))
+        note("wrote \(out)")
+    }
+}
+
+/// Where the bundled policy pack is, unless the user names one.
+enum PolicyLocation {
+    static func directory(_ given: String?) throws -> String {
+        if let given { return given }
+        guard let d = PolicyPack.locateBundled() else {
+            throw ValidationError("cannot find the bundled policies/ directory; pass --policies DIR")
+        }
+        return d
+    }
+}
+
+/// Loads one policy's samples from a JSONL file.
+enum PolicyData {
+    static func samples(path: String, policy: String, skipInvalid: Bool) throws -> [Sample] {
+        let reader = try SampleReader(path: path, skipInvalid: skipInvalid)
+        var out: [Sample] = []
+        try reader.forEachSample { if $0.policy == policy { out.append($0) } }
+        if reader.skippedCount > 0 { note(reader.skipReport) }
+        return out
+    }
+}
