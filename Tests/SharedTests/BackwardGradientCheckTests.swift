@@ -121,7 +121,7 @@ final class BackwardGradientCheckTests: XCTestCase {
             let hidden = try encoder.forward(b, workspace: ws)
             return try head.forward(hidden: hidden, batch: b, labels: labels, dropout: dropout)
         }
-        _ = try loss()
+        let base = try loss()
         let grads = store.makeLike(), gw = EncoderGradientWorkspace(config: c)
         gw.prepare(for: ws)
         head.backward(batch: b, grads: grads, dHidden: gw.dHidden.data)
@@ -129,27 +129,31 @@ final class BackwardGradientCheckTests: XCTestCase {
 
         // Per tensor: its largest-gradient element plus random others; eps 3e-3 balances truncation error
         // (this model is deliberately far from linear) against float rounding of the loss. Scales are floored
-        // at 1% of the largest gradient: key biases have an analytically zero gradient.
+        // at 1% of the largest gradient, and 16 ulps of the loss are forgiven as rounding: key biases have an
+        // analytically zero gradient, so their finite differences are pure rounding noise.
         var largest: Float = 0
         for i in 0..<grads.count { largest = max(largest, abs(grads.data[i])) }
-        var worst: (Float, String) = (0, "")
+        var worst: (Float, String) = (0, ""), worstRaw: Float = 0
         var rng = RandomSource(seed: 99)
         let p = store.values.data, eps: Float = 3e-3
+        let noise = 16 * base.ulp / (2 * eps)
         for s in store.slots {
             var picks = [s.offset + (0..<s.count).max { abs(grads.data[s.offset + $0]) < abs(grads.data[s.offset + $1]) }!]
             for _ in 0..<min(7, s.count - 1) { picks.append(s.offset + Int(rng.next() % UInt64(s.count))) }
-            var err: Float = 0, scale: Float = 1e-2 * largest
+            var err: Float = 0, raw: Float = 0, scale: Float = 1e-2 * largest
             for i in picks {
                 let old = p[i]
                 p[i] = old + eps; let up = try loss()
                 p[i] = old - eps; let down = try loss()
                 p[i] = old
-                err = max(err, abs((up - down) / (2 * eps) - grads.data[i]))
+                let diff = abs((up - down) / (2 * eps) - grads.data[i])
+                err = max(err, diff - noise); raw = max(raw, diff)
             }
             for i in s.offset..<(s.offset + s.count) { scale = max(scale, abs(grads.data[i])) }
+            worstRaw = max(worstRaw, raw / scale)
             XCTAssertLessThan(err / scale, 1e-2, "\(s.name): max |fd − analytic| / max|analytic|", file: file, line: line)
             if err / scale > worst.0 { worst = (err / scale, s.name) }
         }
-        print("[gradcheck \(type(of: head)) dropout=\(dropout != nil)] worst relative error \(worst.0) (\(worst.1)) over \(store.slots.count) tensors")
+        print("[gradcheck \(type(of: head)) dropout=\(dropout != nil)] worst relative error beyond rounding \(worst.0) (\(worst.1)), raw \(worstRaw), over \(store.slots.count) tensors")
     }
 }

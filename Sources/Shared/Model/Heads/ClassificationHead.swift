@@ -57,10 +57,12 @@ public final class ClassificationHead: TrainingHead, @unchecked Sendable {
     }
 
     public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: logitBuf.data, count: rows * outputs) }
+    public var logitGradient: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: dLogits.data, count: rows * outputs) }
     public var logitRows: Int { rows }
     public var logitWidth: Int { outputs }
 
-    /// Logits [batch, outputs] for `hidden` (the forward without a loss; inference or VAT's KL terms).
+    /// Logits [batch, outputs] for `hidden` (the forward without a loss: inference, or VAT's consistency
+    /// term); `logitGradient` is zeroed for the caller to fill.
     @discardableResult
     public func computeLogits(hidden: UnsafePointer<Float>, batch: TokenBatch, dropout: DropoutSpec? = nil) -> UnsafeBufferPointer<Float> {
         let b = batch.batch, t = batch.seqLen, h = config.hiddenSize, p = params.values.data
@@ -86,6 +88,7 @@ public final class ClassificationHead: TrainingHead, @unchecked Sendable {
         }
         let out = logitBuf.reserve(b * outputs)
         BLAS.linear(feats, rows: b, inFeatures: h, weight: p + wC, bias: p + bC, outFeatures: outputs, into: out)
+        dLogits.reserve(b * outputs).update(repeating: 0, count: b * outputs)
         return logits
     }
 
@@ -117,13 +120,14 @@ public final class ClassificationHead: TrainingHead, @unchecked Sendable {
         }
     }
 
-    public func backward(batch: TokenBatch, grads: Tensor, dHidden: UnsafeMutablePointer<Float>) {
+    public func backward(batch: TokenBatch, grads: Tensor?, dHidden: UnsafeMutablePointer<Float>) {
         precondition(batch.batch == rows, "backward batch differs from the forward pass")
-        let b = rows, t = batch.seqLen, h = config.hiddenSize, p = params.values.data, g = grads.data
+        let b = rows, t = batch.seqLen, h = config.hiddenSize, p = params.values.data
+        func at(_ off: Int) -> UnsafeMutablePointer<Float>? { grads.map { $0.data + off } }
         let feats = dropped ? features.data : pooled.data
         let dF = dFeatures.reserve(b * h)
         BackwardKernels.linear(dY: dLogits.data, x: feats, rows: b, inFeatures: h, outFeatures: outputs, weight: p + wC,
-                               dW: g + wC, dB: g + bC, dX: dF)
+                               dW: at(wC), dB: at(bC), dX: dF)
         if dropped { DropoutKernels.apply(dF, mask: mask.data, scale: 1 / (1 - dropoutRate), count: b * h) }
         switch pooling {
         case .mean:
@@ -133,7 +137,7 @@ public final class ClassificationHead: TrainingHead, @unchecked Sendable {
             for i in 0..<(b * h) { dF[i] *= 1 - y[i] * y[i] }  // tanh'
             let dc = dCls.reserve(b * h)
             BackwardKernels.linear(dY: dF, x: cls.data, rows: b, inFeatures: h, outFeatures: h, weight: p + wP,
-                                   dW: g + wP, dB: g + bP, dX: dc)
+                                   dW: at(wP), dB: at(bP), dX: dc)
             HeadPooling.gatherFirstBackward(dc, batch: b, seqLen: t, hidden: h, into: dHidden)
         }
     }

@@ -35,6 +35,9 @@ public final class MaskedLMHead: TrainingHead, @unchecked Sendable {
     }
 
     public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: logitBuf.data, count: positions.count * config.vocabSize) }
+    public var logitGradient: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: dLogits.data, count: positions.count * config.vocabSize)
+    }
     public var logitRows: Int { positions.count }
     public var logitWidth: Int { config.vocabSize }
 
@@ -62,19 +65,20 @@ public final class MaskedLMHead: TrainingHead, @unchecked Sendable {
         }
     }
 
-    public func backward(batch: TokenBatch, grads: Tensor, dHidden: UnsafeMutablePointer<Float>) {
-        let m = positions.count, h = config.hiddenSize, v = config.vocabSize, p = params.values.data, g = grads.data
+    public func backward(batch: TokenBatch, grads: Tensor?, dHidden: UnsafeMutablePointer<Float>) {
+        let m = positions.count, h = config.hiddenSize, v = config.vocabSize, p = params.values.data
         guard m > 0 else { return }
+        func at(_ off: Int) -> UnsafeMutablePointer<Float>? { grads.map { $0.data + off } }
         // Tied decoder: its weight gradient lands in the word-embedding gradient.
         let dy = dNormed.reserve(m * h)
         BackwardKernels.linear(dY: dLogits.data, x: normed.data, rows: m, inFeatures: h, outFeatures: v, weight: p + word,
-                               dW: g + word, dB: g + bias, dX: dy)
+                               dW: at(word), dB: at(bias), dX: dy)
         BackwardKernels.layerNorm(dy: dy, x: act.data, mean: mean.data, rstd: rstd.data, gamma: p + lnG, rows: m, cols: h,
-                                  dx: dy, dGamma: g + lnG, dBeta: g + lnB)
+                                  dx: dy, dGamma: at(lnG), dBeta: at(lnB))
         BackwardKernels.gelu(dy: dy, x: pre.data, count: m * h)
         let dx = dGathered.reserve(m * h)
         BackwardKernels.linear(dY: dy, x: gathered.data, rows: m, inFeatures: h, outFeatures: h, weight: p + wT,
-                               dW: g + wT, dB: g + bT, dX: dx)
+                               dW: at(wT), dB: at(bT), dX: dx)
         for (i, r) in positions.enumerated() { Kernels.add(dx + i * h, into: dHidden + r * h, count: h) }
     }
 }

@@ -10,9 +10,14 @@ public protocol TrainingHead: AnyObject {
     /// -100 ignores). `dropout` non-nil means training mode (the head's own dropout, if any, applies).
     func forward(hidden: UnsafePointer<Float>, batch: TokenBatch, labels: [Int32], dropout: DropoutSpec?) throws -> Float
 
-    /// Backward of the last forward: adds head parameter gradients into `grads` (laid out like the store)
-    /// and dL/d(hidden) into `dHidden` [tokens, H] (zeroed by `EncoderGradientWorkspace.prepare`).
-    func backward(batch: TokenBatch, grads: Tensor, dHidden: UnsafeMutablePointer<Float>)
+    /// dL/d(logits) of the last forward, written by its loss. Add further loss terms' gradients here (e.g. a
+    /// weighted VAT consistency term) before `backward`.
+    var logitGradient: UnsafeMutableBufferPointer<Float> { get }
+
+    /// Backward of the last forward from `logitGradient`: adds head parameter gradients into `grads` (laid out
+    /// like the store; nil skips them) and dL/d(hidden) into `dHidden` [tokens, H] (zeroed by
+    /// `EncoderGradientWorkspace.prepare`).
+    func backward(batch: TokenBatch, grads: Tensor?, dHidden: UnsafeMutablePointer<Float>)
 }
 
 /// Head tensor names: our canonical names equal transformers' except the encoder's `bert.` prefix.
