@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Shared
 
@@ -9,17 +10,16 @@ final class MergeSelectionTests: XCTestCase {
             let values = (0..<n).map { _ in Float(Int(rng.next() % 50)) / 7 } // many duplicates
             let sorted = values.sorted()
             for k in Set([0, n / 3, n / 2, n - 1]) {
-                var copy = values
-                let v = copy.withUnsafeMutableBufferPointer { MagnitudeSelection.select($0.baseAddress!, count: n, rank: k) }
+                let (v, below) = values.withUnsafeBufferPointer { MagnitudeSelection.select($0.baseAddress!, count: n, rank: k) }
                 XCTAssertEqual(v, sorted[k], "n \(n) rank \(k)")
+                XCTAssertEqual(below, sorted.filter { $0 < v }.count)
             }
         }
     }
 
     func testSelectSurvivesAllEqualAndSortedInputs() {
         for values in [[Float](repeating: 3, count: 10_000), (0..<10_000).map(Float.init), (0..<10_000).reversed().map(Float.init)] {
-            var copy = values
-            let v = copy.withUnsafeMutableBufferPointer { MagnitudeSelection.select($0.baseAddress!, count: values.count, rank: 1234) }
+            let v = values.withUnsafeBufferPointer { MagnitudeSelection.select($0.baseAddress!, count: values.count, rank: 1234) }.value
             XCTAssertEqual(v, values.sorted()[1234])
         }
     }
@@ -35,6 +35,16 @@ final class MergeSelectionTests: XCTestCase {
             let maxIn = zip(values, inside).filter(\.1).map(\.0).max() ?? -1
             let minOut = zip(values, inside).filter { !$0.1 }.map(\.0).min() ?? 99
             XCTAssertLessThanOrEqual(maxIn, minOut)
+        }
+    }
+
+    func testSelectOverWideRangesAndInfinity() {
+        var rng = SeededGenerator(seed: 3)
+        var values = (0..<3000).map { _ in Float(rng.nextUnit()) * pow(10, Float(Int(rng.next() % 20)) - 12) }
+        values[17] = .infinity; values[18] = 0
+        let sorted = values.sorted()
+        for k in [0, 1, 1500, 2998, 2999] {
+            XCTAssertEqual(values.withUnsafeBufferPointer { MagnitudeSelection.select($0.baseAddress!, count: 3000, rank: k) }.value, sorted[k])
         }
     }
 
@@ -73,5 +83,22 @@ final class MergeSelectionTests: XCTestCase {
             DeltaFilter.magnitudeOutliers(density: 0.5, gamma: 0, scratch: $0.baseAddress!, count: 4)
         }
         XCTAssertEqual([Float(1), 2, 3, 4].filter { f.keeps($0) }, [3, 4])
+    }
+
+    func testModelHashMatchesTheSharedSHA256() throws {
+        for size in [0, 1, 55, 56, 63, 64, 65, 1000, 4096 + 7] {
+            let dir = MergeFixtures.tempDir()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let path = dir.appendingPathComponent("f").path
+            var rng = SeededGenerator(seed: UInt64(size))
+            try Data((0..<size).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: URL(fileURLWithPath: path))
+            if size == 0 {
+                XCTAssertThrowsError(try ModelHash.sha256(ofFile: path)) // empty files cannot be mapped (and are not models)
+            } else {
+                XCTAssertEqual(try ModelHash.sha256(ofFile: path), try SHA256.hexDigest(ofFile: path), "size \(size)")
+            }
+        }
+        XCTAssertEqual(try ModelHash.sha256(ofFile: MergeFixtures.model("m1") + "/model.safetensors"),
+                       "3992ef130fa615f7820e94e087e5a794b892688e2f392777a2cbdd4bd23085a8") // sha256sum
     }
 }

@@ -47,8 +47,40 @@ struct DeltaFilter: Sendable {
         }
     }
 
+    /// Writes (delta * scale) * weight for the kept entries of one chunk (0 for dropped ones) and advances the
+    /// filter's state, so consecutive chunks behave exactly like one pass. The mode switch sits outside the
+    /// loops, which keeps each loop tight (the keep-all one vectorises).
+    mutating func apply(model x: UnsafePointer<Float>, base b: UnsafePointer<Float>, count n: Int, weight w: Float,
+                        into out: UnsafeMutablePointer<Float>) {
+        let s = scale
+        switch mode {
+        case .keepAll:
+            for e in 0..<n { out[e] = ((x[e] - b[e]) * s) * w }
+        case .dropAll:
+            out.update(repeating: 0, count: n)
+        case .window:
+            var lo = low, hi = high
+            for e in 0..<n {
+                let d = x[e] - b[e]
+                let m = MagnitudeSelection.magnitude(d)
+                let small = lo.contains(m)
+                let inside = hi.contains(m)
+                out[e] = !small && inside ? (d * s) * w : 0
+            }
+            low = lo; high = hi
+        case .random:
+            var r = rng
+            let t = threshold
+            for e in 0..<n {
+                let keep = r.next() < t
+                out[e] = keep ? ((x[e] - b[e]) * s) * w : 0
+            }
+            rng = r
+        }
+    }
+
     /// mergekit's `magnitude`: keep the top `int(density * n)` entries by magnitude.
-    static func magnitude(density: Double, scratch: UnsafeMutablePointer<Float>, count n: Int) -> DeltaFilter {
+    static func magnitude(density: Double, scratch: UnsafePointer<Float>, count n: Int) -> DeltaFilter {
         if density >= 1 { return .keepAll }
         let k = Int((density * Double(n)).rounded(.towardZero))
         // mergekit asserts k > 0; dropping the whole task vector is the graceful reading of "keep nothing".
@@ -61,7 +93,7 @@ struct DeltaFilter: Sendable {
     /// mergekit's `magnitude_outliers` (Model Breadcrumbs): drop the top `int(gamma * n)` and then the smallest
     /// entries so that `int(density * n)` remain. mergekit keeps `sorted[n_bot:-n_top]`, which is empty when
     /// n_top == 0 (a slicing bug); we keep the `n - n_bot` largest in that case, as the method intends.
-    static func magnitudeOutliers(density: Double, gamma: Double, scratch: UnsafeMutablePointer<Float>, count n: Int) -> DeltaFilter {
+    static func magnitudeOutliers(density: Double, gamma: Double, scratch: UnsafePointer<Float>, count n: Int) -> DeltaFilter {
         if density >= 1 { return .keepAll }
         let target = Int((density * Double(n)).rounded(.towardZero))
         var nTop = Int((gamma * Double(n)).rounded(.towardZero))

@@ -5,12 +5,18 @@ enum LinearKernel {
         // Same float32 operation order as mergekit: products summed model by model, then one division.
         var divisor: Float = 0
         for w in weights { divisor += w }
-        out.initialize(repeating: 0, count: n)
-        for (x, w) in zip(inputs, weights) {
-            for e in 0..<n { out[e] += w * x[e] }
-        }
-        if normalize {
-            for e in 0..<n { out[e] /= divisor }
+        let c = TaskVectorKernel.chunk
+        var start = 0
+        while start < n {
+            let len = min(c, n - start)
+            let o = out + start
+            o.update(repeating: 0, count: len)
+            for (x, w) in zip(inputs, weights) {
+                let xs = x + start
+                for e in 0..<len { o[e] += w * xs[e] }
+            }
+            if normalize { for e in 0..<len { o[e] /= divisor } }
+            start += len
         }
     }
 }

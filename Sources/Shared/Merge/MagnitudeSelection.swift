@@ -1,42 +1,41 @@
-/// Order statistics of magnitudes in O(n) average time (quickselect), so trimming a tensor to its top-k entries
-/// never sorts it. Ties are broken by element index, which makes every cut exact and deterministic.
+/// Order statistics of magnitudes in O(n) without sorting or reordering: a radix select over the float bit
+/// patterns (non-negative floats order like their UInt32 bits), three histogram passes of 11/11/10 bits.
+/// The passes are branch-light, so this runs at memory speed; ties are broken by element index, which makes
+/// every cut exact and deterministic.
 enum MagnitudeSelection {
-    /// |x| with NaN ranked as the largest magnitude, so corrupt values cannot break the selection's ordering.
+    /// |x| with NaN ranked as the largest magnitude, so corrupt values cannot break the ordering.
     @inline(__always)
     static func magnitude(_ x: Float) -> Float {
         let a = abs(x)
         return a.isNaN ? .infinity : a
     }
 
-    /// The value of rank `k` (0-based, ascending) among `a[0..<n]`; reorders `a`.
-    static func select(_ a: UnsafeMutablePointer<Float>, count n: Int, rank k: Int) -> Float {
+    /// The value of rank `k` (0-based, ascending) among the non-negative `a[0..<n]`, and how many elements
+    /// are strictly smaller than it. `a` is left untouched.
+    static func select(_ a: UnsafePointer<Float>, count n: Int, rank k: Int) -> (value: Float, below: Int) {
         precondition(k >= 0 && k < n)
-        var lo = 0, hi = n - 1
-        // Introselect guard: if median-of-three keeps picking bad pivots, sort the remaining range instead.
-        var budget = 2 * (Int.bitWidth - n.leadingZeroBitCount) + 8
-        while hi > lo {
-            if budget == 0 {
-                var rest = UnsafeMutableBufferPointer(start: a + lo, count: hi - lo + 1)
-                rest.sort()
-                return a[k]
+        let bits = UnsafeRawPointer(a).assumingMemoryBound(to: UInt32.self)
+        var prefix: UInt32 = 0      // high bits fixed so far
+        var prefixMask: UInt32 = 0  // which bits `prefix` fixes
+        var below = 0               // elements known to be smaller than every candidate
+        var rank = k                // rank within the remaining candidates
+        let hist = UnsafeMutablePointer<Int>.allocate(capacity: 2048)
+        defer { hist.deallocate() }
+        for (shift, width) in [(21, 11), (10, 11), (0, 10)] as [(UInt32, UInt32)] {
+            let buckets = 1 << Int(width)
+            hist.initialize(repeating: 0, count: buckets)
+            let mask = UInt32(buckets - 1)
+            if prefixMask == 0 {
+                for i in 0..<n { hist[Int((bits[i] >> shift) & mask)] += 1 }
+            } else {
+                for i in 0..<n where bits[i] & prefixMask == prefix { hist[Int((bits[i] >> shift) & mask)] += 1 }
             }
-            budget -= 1
-            let mid = lo + (hi - lo) / 2
-            let x = a[lo], y = a[mid], z = a[hi]
-            let pivot = max(min(x, y), min(max(x, y), z))
-            var i = lo, j = hi
-            while i <= j {
-                while a[i] < pivot { i += 1 }
-                while a[j] > pivot { j -= 1 }
-                if i <= j {
-                    let t = a[i]; a[i] = a[j]; a[j] = t
-                    i += 1; j -= 1
-                }
-            }
-            // Now a[lo...j] <= pivot, a[i...hi] >= pivot and everything strictly between equals pivot.
-            if k <= j { hi = j } else if k >= i { lo = i } else { return a[k] }
+            var b = 0
+            while rank >= hist[b] { rank -= hist[b]; below += hist[b]; b += 1 }
+            prefix |= UInt32(b) << shift
+            prefixMask |= mask << shift
         }
-        return a[k]
+        return (Float(bitPattern: prefix), below)
     }
 }
 
@@ -48,17 +47,14 @@ struct RankCut: Sendable {
 
     init(value: Float, quota: Int) { self.value = value; self.quota = quota }
 
-    /// The cut holding the `m` smallest of `magnitudes[0..<n]` (which it reorders).
-    init(smallest m: Int, of magnitudes: UnsafeMutablePointer<Float>, count n: Int) {
+    /// The cut holding the `m` smallest of the non-negative `magnitudes[0..<n]`.
+    init(smallest m: Int, of magnitudes: UnsafePointer<Float>, count n: Int) {
         if m <= 0 {
             value = -.infinity; quota = 0
         } else if m >= n {
             value = .infinity; quota = n
         } else {
-            let v = MagnitudeSelection.select(magnitudes, count: n, rank: m - 1)
-            // After selection, positions < m - 1 hold values <= v: count the strictly smaller ones there.
-            var below = 0
-            for i in 0..<(m - 1) where magnitudes[i] < v { below += 1 }
+            let (v, below) = MagnitudeSelection.select(magnitudes, count: n, rank: m - 1)
             value = v; quota = m - below
         }
     }

@@ -22,7 +22,7 @@ enum MergeOutput {
         }
     }
 
-    static func finish(_ outDir: String, plan: MergePlan, merged: Int, copied: Int) throws {
+    static func finish(_ outDir: String, plan: MergePlan, hashes: [String: String], merged: Int, copied: Int) throws {
         let fm = FileManager.default
         for name in ["config.json"] + MergeSourceModel.tokenizerFiles {
             let src = plan.top.file(name)
@@ -42,7 +42,7 @@ enum MergeOutput {
             }
             doc = obj
         }
-        doc["merge"] = try provenance(plan, merged: merged, copied: copied)
+        doc["merge"] = provenance(plan, hashes: hashes, merged: merged, copied: copied)
         let dst = (outDir as NSString).appendingPathComponent("uniguard.json")
         do {
             let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -53,16 +53,12 @@ enum MergeOutput {
     }
 
     /// The `merge` record; `weights`/`densities` follow the order of `models` in the config (null when unset).
-    static func provenance(_ plan: MergePlan, merged: Int, copied: Int) throws -> [String: Any] {
+    static func provenance(_ plan: MergePlan, hashes: [String: String], merged: Int, copied: Int) -> [String: Any] {
         let c = plan.config
         var inputs: [[String: Any]] = []
         for p in c.allModelPaths {
             let role = p == c.baseModel ? "base" : (p == c.resolvedTopModel ? "top" : "model")
-            let hash: String
-            do { hash = try ModelHash.sha256(ofFile: plan.models[p]!.weightsPath) } catch {
-                throw MergeError.badModel(path: p, reason: "cannot hash model.safetensors: \(error.localizedDescription)")
-            }
-            inputs.append(["path": p, "sha256": hash, "role": role])
+            inputs.append(["path": p, "sha256": hashes[plan.models[p]!.weightsPath] ?? "", "role": role])
         }
         func setting(_ name: String, _ m: MergeConfig.Input) -> Any {
             (m.parameters[name] ?? c.parameters[name])?.jsonObject ?? NSNull()
@@ -87,9 +83,4 @@ enum MergeOutput {
             "copied_tensors": copied,
         ]
     }
-}
-
-/// Content hash of an input model file. Delegates to the shared SHA-256 in Data/Hashing.swift.
-enum ModelHash {
-    static func sha256(ofFile path: String) throws -> String { try SHA256.hexDigest(ofFile: path) }
 }

@@ -17,8 +17,14 @@ public enum ModelMerger {
         let start = Date()
         let plan = try MergePlan(config)
         try MergeOutput.prepare(outDir, plan: plan)
+        // Provenance hashes are computed alongside the merge, not after it.
+        let hashing = ModelHash.Background(paths: plan.models.values.map(\.weightsPath).sorted())
         let counts = try plan.run(into: SafetensorsFileSink(path: (outDir as NSString).appendingPathComponent("model.safetensors")))
-        try MergeOutput.finish(outDir, plan: plan, merged: counts.merged, copied: counts.copied)
+        let hashes: [String: String]
+        do { hashes = try hashing.wait() } catch {
+            throw MergeError.output(path: outDir, reason: "cannot hash an input model for provenance: \(error)")
+        }
+        try MergeOutput.finish(outDir, plan: plan, hashes: hashes, merged: counts.merged, copied: counts.copied)
         return MergeReport(outputDirectory: outDir, mergedTensors: counts.merged, copiedTensors: counts.copied,
                            seconds: Date().timeIntervalSince(start))
     }
