@@ -6,7 +6,7 @@ import Shared
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a classifier on labelled samples (unsafe = positive).")
 
-    @Option(help: "Classifier model directory.") var model: String
+    @Option(help: "Classifier model directory (repeat for one table of several models).") var model: [String]
     @Option(help: "Samples JSONL.") var data: String
     @Option(help: "Only samples of this policy (default: the model's policy).") var policy: String?
     @Flag(help: "Evaluate every sample whatever its policy.") var allPolicies = false
@@ -17,23 +17,31 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         ModelOptions.apply(threads: threads)
         do {
-            let m = try GuardModel.load(URL(fileURLWithPath: model))
-            let pol = policy ?? m.metadata.policy
-            let reader = try SampleReader(path: data, skipInvalid: skipInvalid)
-            var items: [(text: String, unsafe: Bool)] = []
-            try reader.forEachSample { s in
-                if allPolicies || s.policy == pol { items.append((m.input(for: s.prompt), s.label == .unsafe)) }
-            }
-            if reader.skippedCount > 0 { note(reader.skipReport) }
-            guard !items.isEmpty else { throw TrainingError.noData("\(data): no samples for policy '\(pol)'") }
-            let r = try Evaluator(model: m).evaluate(items, perSampleLatency: true)
-            if json {
+            var rows: [(name: String, report: EvaluationReport)] = []
+            var objects: [[String: Any]] = []
+            for dir in model {
+                let m = try GuardModel.load(URL(fileURLWithPath: dir))
+                let pol = policy ?? m.metadata.policy
+                let reader = try SampleReader(path: data, skipInvalid: skipInvalid)
+                var items: [(text: String, unsafe: Bool)] = []
+                try reader.forEachSample { s in
+                    if allPolicies || s.policy == pol { items.append((m.input(for: s.prompt), s.label == .unsafe)) }
+                }
+                if reader.skippedCount > 0 { note(reader.skipReport) }
+                guard !items.isEmpty else { throw TrainingError.noData("\(data): no samples for policy '\(pol)'") }
+                let r = try Evaluator(model: m).evaluate(items, perSampleLatency: true)
+                rows.append((name: "\(URL(fileURLWithPath: dir).lastPathComponent) [\(pol)]", report: r))
                 var o = r.jsonObject
-                o["model"] = model; o["data"] = data; o["policy"] = pol
-                let d = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])
+                o["model"] = dir; o["data"] = data; o["policy"] = pol
+                objects.append(o)
+            }
+            if json {
+                let wrapped: [String: Any] = ["results": objects]
+                let payload: [String: Any] = objects.count == 1 ? objects[0] : wrapped
+                let d = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
                 print(String(decoding: d, as: UTF8.self))
             } else {
-                print(EvalTable.render([(name: "\(m.metadata.policy) on \(URL(fileURLWithPath: data).lastPathComponent)", report: r)]))
+                print(EvalTable.render(rows))
             }
         } catch { fail("\(error)") }
     }
