@@ -109,3 +109,14 @@ final class DataSampleTests: XCTestCase {
         XCTAssertEqual(reader.error?.field, "policy")
     }
 }
+
+/// JSON escaping is byte-exact and parses back.
+final class DataJSONEscapeTests: XCTestCase {
+    func testEscapes() throws {
+        XCTAssertEqual(SampleCodec.jsonString("a\"b\\c\n\r\t\u{08}\u{0C}\u{01}\u{1F}é\u{2028}\u{2029}😀/"),
+                       #""a\"b\\c\n\r\t\b\f\u0001\u001fé\u2028\u2029😀/""#)
+        let text = "x\u{2028}y\"\u{7F}\u{0}"
+        let parsed = try JSONSerialization.jsonObject(with: Data(SampleCodec.jsonString(text).utf8), options: [.fragmentsAllowed]) as? String
+        XCTAssertEqual(parsed, text)
+    }
+}

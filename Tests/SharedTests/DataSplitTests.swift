@@ -67,3 +67,19 @@ final class DataSplitTests: XCTestCase {
         XCTAssertEqual(DataSplit.allCases.map { report.total($0) }.reduce(0, +), 1)
     }
 }
+
+/// Normalisation: the ASCII fast path agrees with the general Unicode path.
+final class DataPromptTextTests: XCTestCase {
+    func testNormalisation() {
+        XCTAssertEqual(PromptText.normalized("  Hello\t\tWORLD \r\n again "), "hello world again")
+        XCTAssertEqual(PromptText.normalized("Ｈｅｌｌｏ  Wörld"), "hello wörld")
+        XCTAssertEqual(PromptText.normalized("ABC\u{0B}def"), "abc def")
+        XCTAssertEqual(PromptText.normalized(""), "")
+        XCTAssertFalse(PromptText.hasContent(" \t\n\u{00A0}"))
+        XCTAssertTrue(PromptText.hasContent("  x "))
+        for text in ["Mixed Case  text", "tabs\tand\nnewlines", "  lead and trail  ", "x"] {
+            let general = text.precomposedStringWithCompatibilityMapping.lowercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+            XCTAssertEqual(PromptText.normalized(text), general, text)
+        }
+    }
+}

@@ -24,7 +24,7 @@ public enum SampleCodec {
             guard let text = value as? String else {
                 throw fail(name, "expected a string, got \(typeName(value))")
             }
-            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard PromptText.hasContent(text) else {
                 throw fail(name, "is empty")
             }
             return text
@@ -48,38 +48,66 @@ public enum SampleCodec {
 
     /// One JSON line (no newline) with fields in the contract's order; `rationale` only when present.
     public static func encode(_ sample: Sample) -> String {
-        var out = "{\"policy\":" + jsonString(sample.policy) + ",\"prompt\":" + jsonString(sample.prompt)
-        if let rationale = sample.rationale { out += ",\"rationale\":" + jsonString(rationale) }
-        out += ",\"label\":" + jsonString(sample.label.rawValue) + ",\"source\":" + jsonString(sample.source) + "}"
-        return out
+        var out: [UInt8] = []
+        encode(sample, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends one JSON line (no newline) to `out`: the writer's allocation-light path.
+    public static func encode(_ sample: Sample, into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"policy":"#.utf8)
+        appendJSONString(sample.policy, to: &out)
+        out.append(contentsOf: #","prompt":"#.utf8)
+        appendJSONString(sample.prompt, to: &out)
+        if let rationale = sample.rationale {
+            out.append(contentsOf: #","rationale":"#.utf8)
+            appendJSONString(rationale, to: &out)
+        }
+        out.append(contentsOf: #","label":"#.utf8)
+        appendJSONString(sample.label.rawValue, to: &out)
+        out.append(contentsOf: #","source":"#.utf8)
+        appendJSONString(sample.source, to: &out)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// A JSON string literal; written by hand so output is byte-stable across platforms and versions.
     public static func jsonString(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
+        var out: [UInt8] = []
+        appendJSONString(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Escapes on UTF-8 bytes: quote, backslash, control characters, and U+2028/U+2029 (which some
+    /// JavaScript JSON readers reject raw); everything else is copied as is.
+    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        var copy = text
+        copy.withUTF8 { bytes in
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                switch byte {
+                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
+                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
+                case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+                case 0x08: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "b"))
+                case 0x0C: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "f"))
+                case 0..<0x20:
+                    out.append(contentsOf: Array(#"\u00"#.utf8))
+                    out.append(hex[Int(byte >> 4)]); out.append(hex[Int(byte & 15)])
+                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                    out.append(contentsOf: Array(#"\u202"#.utf8))
+                    out.append(bytes[i + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
+                    i += 2
+                default: out.append(byte)
                 }
+                i += 1
             }
         }
-        out += "\""
-        return out
+        out.append(UInt8(ascii: "\""))
     }
 
     static func typeName(_ value: Any) -> String {

@@ -10,7 +10,7 @@ public final class SampleWriter {
 
     private let tmpPath: String?
     private let handle: FileHandle
-    private var pending = Data()
+    private var pending: [UInt8] = []
     private var closed = false
 
     public init(path: String) throws {
@@ -42,7 +42,7 @@ public final class SampleWriter {
 
     /// Appends one sample line.
     public func write(_ sample: Sample) throws {
-        pending.append(contentsOf: Array(SampleCodec.encode(sample).utf8))
+        SampleCodec.encode(sample, into: &pending)
         pending.append(0x0A)
         count += 1
         if pending.count >= 1 << 20 { try flush() }
@@ -70,7 +70,7 @@ public final class SampleWriter {
 
     private func flush() throws {
         guard !pending.isEmpty else { return }
-        do { try handle.write(contentsOf: pending) } catch {
+        do { try handle.write(contentsOf: Data(pending)) } catch {
             throw SampleError(path: path, line: 0, field: nil, problem: "write failed: \(error.localizedDescription)")
         }
         pending.removeAll(keepingCapacity: true)
