@@ -1,16 +1,36 @@
 import Foundation
 
 /// SHA-256 of input model files for merge provenance. Same digest as `SHA256` in Data/Hashing.swift, but the
-/// compression works on local variables over the memory-mapped file (about 4x faster there), because hashing
+/// compression keeps its state in locals and reads whole blocks from a raw buffer (about 2x faster), because hashing
 /// three or four 90 MB checkpoints otherwise costs more than the merge itself. Fold into Hashing.swift later.
 enum ModelHash {
+    /// Reads with `read(2)` into one reused 4 MiB buffer rather than mapping the file: the merge already maps the
+    /// inputs, and a second mapping would count every page twice in the process's resident size.
     static func sha256(ofFile path: String) throws -> String {
-        let map = try MappedFile(path: path)
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw MergeError.badModel(path: path, reason: "cannot open for hashing: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let capacity = 4 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { buffer.deallocate() }
         var h = SHA256Blocks()
-        let bytes = UnsafeRawPointer(map.base)
-        let whole = map.size / 64 * 64
-        h.compress(bytes, blocks: whole / 64)
-        return SHA256.hex(h.finish(tail: UnsafeRawBufferPointer(start: bytes + whole, count: map.size - whole), total: map.size))
+        var total = 0, filled = 0
+        while true {
+            let got = read(fd, buffer + filled, capacity - filled)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw MergeError.badModel(path: path, reason: "read failed while hashing: \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { break }
+            filled += got
+            total += got
+            let whole = filled / 64 * 64
+            h.compress(UnsafeRawPointer(buffer), blocks: whole / 64)
+            // Keep the partial block at the front for the next read.
+            if whole < filled { (buffer).copyMemory(from: buffer + whole, byteCount: filled - whole) }
+            filled -= whole
+        }
+        return SHA256.hex(h.finish(tail: UnsafeRawBufferPointer(start: buffer, count: filled), total: total))
     }
 
     /// Hashes files on a background queue while the caller merges (two cores: the hash is then nearly free).
