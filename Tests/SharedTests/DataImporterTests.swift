@@ -123,6 +123,13 @@ final class DataImporterTests: XCTestCase {
         XCTAssertThrowsError(try PyRITImporter().run(wheelPath: dir.file("missing.whl"))) { XCTAssertTrue("\($0)".contains("wheel file not found")) }
     }
 
+    func testMissingToolsAreNamedWithAFix() {
+        XCTAssertNil(ExternalTool.locate("uniguard-no-such-tool"))
+        let message = "\(ImportError.toolMissing(tool: "unzip", hint: "install it (Debian/Ubuntu: apt-get install unzip)"))"
+        XCTAssertEqual(message, "'unzip' was not found on PATH; install it (Debian/Ubuntu: apt-get install unzip)")
+        XCTAssertEqual(WheelSpec(name: "Py-RIT", version: "1.1.0").filePrefix, "py_rit-1.1.0-")
+    }
+
     func testWheelCacheFindsPinnedWheel() throws {
         let dir = try DataTempDirectory()
         XCTAssertNil(WheelCache.cached(PyRITImporter.wheel, in: dir.path))
