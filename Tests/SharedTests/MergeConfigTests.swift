@@ -75,6 +75,7 @@ final class MergeConfigTests: XCTestCase {
         assertConfigError("merge_method: linear\nmodels:\n  - model: a\n    parameters: {weight: 1}\ntop_model: z\n", key: "top_model", contains: "not one of")
         assertConfigError("merge_method: linear\nmodels:\n  - model: a\n    parameters: {weight: 1}\nsubset: {include: \"/[/\"}\n", key: "subset.include", contains: "regular expression")
         assertConfigError("merge_method: [", key: "(document)", contains: "YAML")
+        assertConfigError("merge_method: linear\nmodels:\n  - model: a\n    parameters: {weight: 1}\n  - model: a\n    parameters: {weight: 2}\n", key: "models", contains: "twice")
     }
 
     func testParameterGradientInterpolatesLikeMergekit() {

@@ -151,4 +151,50 @@ final class MergeMethodTests: XCTestCase {
             for name in f.names { XCTAssertLessThan(MergeFixtures.maxDiff(sink.tensors[name]!, try f.tensor(name)), 1e-5, "\(name) t=\(t)") }
         }
     }
+
+    func testTaskVectorsAgainstAPrefixedBaseWithoutHeadAndHeadsAveraged() throws {
+        // Base: a bare transformers BertModel export with `bert.` names, a pooler and no classifier.
+        let base = root.appendingPathComponent("base"), a = root.appendingPathComponent("a"), b = root.appendingPathComponent("b")
+        try MergeFixtures.writeModel(base, tensors: [("bert.encoder.layer.0.output.dense.weight", Tensor(shape: [2], values: [1, 1])),
+                                                     ("bert.pooler.dense.weight", Tensor(shape: [2], values: [9, 9]))],
+                                     config: ["model_type": "bert", "architectures": ["BertModel"]])
+        for (dir, v) in [(a, Float(3)), (b, Float(5))] {
+            try MergeFixtures.writeModel(dir, tensors: [("encoder.layer.0.output.dense.weight", Tensor(shape: [2], values: [v, 1 - v])),
+                                                        ("classifier.weight", Tensor(shape: [2], values: [v, v]))],
+                                         config: ["model_type": "bert", "architectures": ["BertForSequenceClassification"]])
+        }
+        let c = MergeConfig(method: .taskArithmetic,
+                            models: [.init(path: a.path, parameters: ["weight": .number(0.5)]), .init(path: b.path, parameters: ["weight": .number(1.5)])],
+                            baseModel: base.path)
+        let sink = InMemoryTensorSink()
+        let plan = try MergePlan(c)
+        XCTAssertEqual(plan.averagedWithoutBase, ["classifier.weight"])
+        _ = try plan.run(into: sink)
+        // base + 0.5 * (a - base) + 1.5 * (b - base)
+        let expected: [Float] = [1 + 0.5 * 2 + 1.5 * 4, 1 + 0.5 * -3 + 1.5 * -5]
+        XCTAssertEqual(sink.tensors["encoder.layer.0.output.dense.weight"]!.array, expected)
+        // No base for the head: (0.5 * 3 + 1.5 * 5) / 2
+        XCTAssertEqual(sink.tensors["classifier.weight"]!.array, [4.5, 4.5])
+        XCTAssertNil(sink.tensors["bert.pooler.dense.weight"], "the base's extra tensors are not output")
+    }
+
+    func testBaseMissingAnEncoderTensorIsAnError() throws {
+        let base = root.appendingPathComponent("base"), a = root.appendingPathComponent("a")
+        try MergeFixtures.writeModel(base, tensors: [("x", Tensor(zeros: [2]))])
+        try MergeFixtures.writeModel(a, tensors: [("x", Tensor(zeros: [2])), ("encoder.layer.0.output.dense.weight", Tensor(zeros: [2]))])
+        let c = MergeConfig(method: .ties, models: [.init(path: a.path, parameters: ["weight": .number(1)])], baseModel: base.path)
+        XCTAssertThrowsError(try MergePlan(c)) { XCTAssertTrue("\($0)".contains("'encoder.layer.0.output.dense.weight'"), "\($0)") }
+    }
+
+    func testNormRescaleMatchesTheUntrimmedL1Norm() throws {
+        let (base, model, delta) = try makeBaseAndModel(n: 1000)
+        for method in [MergeMethodKind.dareLinear, .ties] {
+            let c = MergeConfig(method: method, models: [.init(path: model, parameters: ["weight": .number(1), "density": .number(0.3)])],
+                                baseModel: base, parameters: ["rescale": .scalar(.text("l1")), "normalize": .scalar(.bool(false))], randomSeed: 2)
+            let sink = InMemoryTensorSink()
+            try ModelMerger.merge(c, into: sink)
+            let l1 = sink.tensors["w"]!.array.map { Double(abs($0 - 0.5)) }.reduce(0, +)
+            XCTAssertEqual(l1, delta.map { Double(abs($0)) }.reduce(0, +), accuracy: 1e-2, "\(method)")
+        }
+    }
 }

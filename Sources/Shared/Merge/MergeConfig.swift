@@ -95,6 +95,9 @@ public struct MergeConfig: Sendable, Equatable {
         for name in parameters.keys where !Self.modelParameterNames.contains(name) && !Self.globalParameterNames.contains(name) {
             throw bad("parameters.\(name)", "unknown parameter; known: \(Self.modelParameterNames.union(Self.globalParameterNames).sorted().joined(separator: ", "))")
         }
+        if let dup = Dictionary(grouping: models.map(\.path), by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw bad("models", "'\(dup)' is listed twice; give each model once with its weight")
+        }
         if let top = topModel, !models.contains(where: { $0.path == top }) {
             throw bad("top_model", "'\(top)' is not one of the models listed under `models`")
         }

@@ -80,6 +80,7 @@ enum MergeOutput {
             "requested_dtype": c.dtype ?? NSNull(),
             "random_seed": c.randomSeed,
             "merged_tensors": merged,
+            "averaged_without_base": plan.averagedWithoutBase,
             "copied_tensors": copied,
         ]
     }

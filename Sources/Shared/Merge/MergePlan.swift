@@ -20,9 +20,16 @@ public final class MergePlan {
         top = opened[config.resolvedTopModel]!
         contributors = config.contributors.map { opened[$0]! }
         base = config.baseModel.map { opened[$0]! }
-        try ModelCompatibility.check(reference: top, others: config.allModelPaths.map { opened[$0]! })
+        try ModelCompatibility.check(reference: top, others: contributors)
+        // Task-vector bases are matched leniently (prefixes, missing head); SLERP's base is a contributor.
+        var baseNames: [String: String] = [:]
+        if config.method.usesTaskVectors, let base {
+            baseNames = try ModelCompatibility.baseNames(reference: top, base: base)
+        }
         let layerCount = LayerPosition.layerCount(names: top.weights.names)
-        recipes = try top.weights.entries.map { try TensorRecipe.resolve(config, entry: $0, layerCount: layerCount) }
+        recipes = try top.weights.entries.map {
+            try TensorRecipe.resolve(config, entry: $0, layerCount: layerCount, baseName: baseNames[$0.name])
+        }
         for e in top.weights.entries where !ModelCompatibility.isFloat(e.dtype) && e.dtype != .I64 {
             throw MergeError.badModel(path: top.path, reason: "tensor '\(e.name)' is \(e.dtype.rawValue); only float tensors and I64 buffers can be written")
         }
@@ -30,6 +37,12 @@ public final class MergePlan {
 
     /// Names of the tensors the method combines (the rest are copied from the top-1 model).
     public var mergedTensorNames: [String] { recipes.filter(\.merged).map(\.name) }
+
+    /// Merged tensors a task-vector method had no base for (a classification head the base model lacks):
+    /// these are the weighted average of the models, weights normalised.
+    public var averagedWithoutBase: [String] {
+        config.method.usesTaskVectors ? recipes.filter { $0.merged && $0.baseName == nil }.map(\.name) : []
+    }
 
     /// Computes every output tensor in file order and streams it into `sink`, holding one output tensor at a time.
     public func run(into sink: TensorSink) throws -> (merged: Int, copied: Int) {
@@ -76,7 +89,11 @@ public final class MergePlan {
         case .slerp:
             SlerpKernel.run(v0: pointers[0], v1: pointers[1], t: r.t, count: n, out: out)
         default:
-            let baseTensor = try base!.weights.tensor(r.name)
+            guard let baseName = r.baseName else {
+                LinearKernel.run(inputs: pointers, weights: r.weights, normalize: true, count: n, out: out)
+                break
+            }
+            let baseTensor = try base!.weights.tensor(baseName)
             let b = UnsafePointer(baseTensor.data)
             var filters: [DeltaFilter] = []
             filters.reserveCapacity(pointers.count)

@@ -14,10 +14,13 @@ struct TensorRecipe: Sendable {
     var lambda: Float = 1
     var t: Double = 0
     var rescale: RescaleRule = .none
+    /// Task-vector methods: the base model's name for this tensor; nil when the base lacks it (then the tensor
+    /// is the normalised weighted average of the models).
+    var baseName: String?
 
     var count: Int { shape.reduce(1, *) }
 
-    static func resolve(_ config: MergeConfig, entry: SafetensorsEntry, layerCount: Int) throws -> TensorRecipe {
+    static func resolve(_ config: MergeConfig, entry: SafetensorsEntry, layerCount: Int, baseName: String? = nil) throws -> TensorRecipe {
         let name = entry.name
         let isFloat = ModelCompatibility.isFloat(entry.dtype)
         var r = TensorRecipe(name: name, shape: entry.shape, isFloat: isFloat,
@@ -66,6 +69,10 @@ struct TensorRecipe: Sendable {
             r.normalize = try flag("normalize", default: method.defaultNormalize)
             r.lambda = Float(try number("lambda", nil, default: 1))
             r.rescale = try rescaleRule(value("rescale", nil), method: method, tensor: name)
+            r.baseName = baseName
+            if baseName == nil, r.weights.reduce(0, +) == 0 {
+                throw MergeError.badParameter(name: "weight", tensor: name, reason: "the base model lacks this tensor, so it is the weighted average of the models, but the weights sum to 0")
+            }
         }
         return r
     }
