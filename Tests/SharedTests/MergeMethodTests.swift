@@ -197,4 +197,15 @@ final class MergeMethodTests: XCTestCase {
             XCTAssertEqual(l1, delta.map { Double(abs($0)) }.reduce(0, +), accuracy: 1e-2, "\(method)")
         }
     }
+
+    func testSlerpFallsBackToLerpForColinearTensorsAndRotatesOtherwise() {
+        let v0: [Float] = [1, 2, 3], colinear: [Float] = [2, 4, 6], orthogonal: [Float] = [3, 0, -1]
+        var out = [Float](repeating: 0, count: 3)
+        out.withUnsafeMutableBufferPointer { SlerpKernel.run(v0: v0, v1: colinear, t: 0.25, count: 3, out: $0.baseAddress!) }
+        XCTAssertEqual(out, [1.25, 2.5, 3.75])
+        out.withUnsafeMutableBufferPointer { SlerpKernel.run(v0: v0, v1: orthogonal, t: 0.5, count: 3, out: $0.baseAddress!) }
+        // Orthogonal inputs: both coefficients sin(pi/4) / sin(pi/2).
+        let s = Float(0.5.squareRoot())
+        for i in 0..<3 { XCTAssertEqual(out[i], s * v0[i] + s * orthogonal[i], accuracy: 1e-6) }
+    }
 }
