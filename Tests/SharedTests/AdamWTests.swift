@@ -53,6 +53,23 @@ final class AdamWTests: XCTestCase {
         XCTAssertEqual(opt.stepCount, 4)
     }
 
+    /// Scaling gradients inside the step equals clipping them first.
+    func testGradientScaleEqualsClippingFirst() {
+        let a = ParameterStore(specs: [("w.weight", [37])]), b = ParameterStore(specs: [("w.weight", [37])])
+        for i in 0..<37 { a.values.data[i] = Float(i) * 0.01; b.values.data[i] = Float(i) * 0.01 }
+        let g = Tensor(zeros: [37])
+        for i in 0..<37 { g.data[i] = cos(Float(i)) }
+        let coef = GradClip.coefficient(norm: GradClip.norm(g.data, count: 37), maxNorm: 0.5)
+        XCTAssertLessThan(coef, 1)
+        let optA = AdamW(params: a), optB = AdamW(params: b)
+        for _ in 0..<3 { optA.step(grads: g, lr: 0.1, gradientScale: coef) }
+        let clipped = g.copy()
+        GradClip.clip(clipped, maxNorm: 0.5)
+        for _ in 0..<3 { optB.step(grads: clipped, lr: 0.1) }
+        XCTAssertEqual(a.values.array, b.values.array)
+        XCTAssertEqual(GradClip.coefficient(norm: 0.1, maxNorm: 1), 1)
+    }
+
     func testDecayFlagsByNameAndFrozenSlots() {
         let store = ParameterStore(specs: [("a.weight", [2]), ("a.bias", [2]), ("b.LayerNorm.weight", [2]), ("classifier.weight", [2])])
         store.values.fill(1)

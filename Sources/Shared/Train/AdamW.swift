@@ -36,8 +36,9 @@ public final class AdamW: @unchecked Sendable {
     /// Number of parameters this optimizer updates.
     public var trainableCount: Int { segments.reduce(0) { $0 + $1.count } }
 
-    /// One update with learning rate `lr` from `grads` (laid out like the parameters).
-    public func step(grads: Tensor, lr: Float) {
+    /// One update with learning rate `lr` from `grads` (laid out like the parameters), each gradient
+    /// multiplied by `gradientScale` on the fly (clipping coefficient, 1/workers) instead of a separate pass.
+    public func step(grads: Tensor, lr: Float, gradientScale: Float = 1) {
         precondition(grads.count == params.count, "gradient buffer is not laid out like the parameters")
         stepCount += 1
         // Scalars in Double as PyTorch computes them in Python, then rounded once to Float.
@@ -46,7 +47,7 @@ public final class AdamW: @unchecked Sendable {
         let stepSize = Float(Double(lr) / bc1), bc2Sqrt = Float(bc2.squareRoot())
         let decayFactor = Float(1 - Double(lr) * Double(weightDecay))
         let k = AdamWKernel(oneMinusBeta1: Float(1 - Double(beta1)), beta2: beta2, oneMinusBeta2: Float(1 - Double(beta2)),
-                            eps: eps, stepSize: stepSize, bc2Sqrt: bc2Sqrt)
+                            eps: eps, stepSize: stepSize, bc2Sqrt: bc2Sqrt, gradScale: gradientScale)
         let p = params.values.data, g = grads.data, mm = m.data, vv = v.data
         for seg in segments {
             let f: Float = seg.decay ? decayFactor : 1
@@ -61,7 +62,7 @@ public final class AdamW: @unchecked Sendable {
 /// The per-element AdamW update with its step's scalars.
 struct AdamWKernel {
     typealias V = FastMath.V
-    let oneMinusBeta1, beta2, oneMinusBeta2, eps, stepSize, bc2Sqrt: Float
+    let oneMinusBeta1, beta2, oneMinusBeta2, eps, stepSize, bc2Sqrt, gradScale: Float
 
     /// p ← p·decay; m ← m + (1−β1)(g − m); v ← β2·v + (1−β2)·g²; p ← p − stepSize · m / (√v / √bc2 + eps).
     @inline(__always)
@@ -70,8 +71,9 @@ struct AdamWKernel {
         var i = 0
         let a1 = V(repeating: oneMinusBeta1), b2 = V(repeating: beta2), a2 = V(repeating: oneMinusBeta2)
         let e = V(repeating: eps), ss = V(repeating: stepSize), bc = V(repeating: bc2Sqrt), dv = V(repeating: decay)
+        let gs = V(repeating: gradScale)
         while i + 16 <= n {
-            let gv = FastMath.load(g + i)
+            let gv = gradScale == 1 ? FastMath.load(g + i) : FastMath.load(g + i) * gs
             let mv = FastMath.load(m + i) + a1 * (gv - FastMath.load(m + i))
             let vv = FastMath.load(v + i) * b2 + a2 * gv * gv
             let denom = vv.squareRoot() / bc + e
@@ -80,7 +82,7 @@ struct AdamWKernel {
             i += 16
         }
         while i < n {
-            let gi = g[i]
+            let gi = gradScale == 1 ? g[i] : g[i] * gradScale
             let mi = m[i] + oneMinusBeta1 * (gi - m[i])
             let vi = v[i] * beta2 + oneMinusBeta2 * gi * gi
             p[i] = p[i] * decay - stepSize * (mi / (vi.squareRoot() / bc2Sqrt + eps))

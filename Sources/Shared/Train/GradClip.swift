@@ -16,12 +16,19 @@ public enum GradClip {
         return Float(total.squareRoot())
     }
 
+    /// The factor that brings a global norm `norm` down to `maxNorm` (1 when already within it); pass it
+    /// to `AdamW.step(gradientScale:)` to clip without a separate pass over the gradients.
+    public static func coefficient(norm: Float, maxNorm: Float) -> Float {
+        let coef = maxNorm / (norm + 1e-6)
+        return coef < 1 ? coef : 1
+    }
+
     /// Scales the gradients so their global norm is at most `maxNorm` (coefficient maxNorm / (norm + 1e-6),
     /// applied only when below 1, as PyTorch) and returns the norm before clipping (log it).
     @discardableResult
     public static func clip(_ grads: Tensor, maxNorm: Float) -> Float {
         let total = norm(grads.data, count: grads.count)
-        let coef = maxNorm / (total + 1e-6)
+        let coef = coefficient(norm: total, maxNorm: maxNorm)
         if coef < 1 { BLAS.scale(grads.count, coef, grads.data) }
         return total
     }

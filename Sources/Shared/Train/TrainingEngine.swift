@@ -19,8 +19,8 @@
 /// head.backward(batch: batch, grads: grads, dHidden: gw.dHidden.data)
 /// encoder.backward(batch, workspace: ws, gradients: gw, into: grads)
 /// // data-parallel: all-reduce (average) `grads` here; it is one contiguous buffer
-/// GradClip.clip(grads, maxNorm: 1)
-/// opt.step(grads: grads, lr: schedule.lr(step: opt.stepCount))
+/// GradClip.clip(grads, maxNorm: 1)                               // or fold it into the step:
+/// opt.step(grads: grads, lr: schedule.lr(step: opt.stepCount))   // step(..., gradientScale: GradClip.coefficient(...))
 /// ```
 ///
 /// Eval mode is `ws.dropout = nil` (the default). Heads: `ClassificationHead` (`.meanPoolCrossEntropy`,
