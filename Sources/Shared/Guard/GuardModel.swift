@@ -100,3 +100,21 @@ public final class GuardModel: @unchecked Sendable {
         try metadata.save(directory: dir)
     }
 }
+
+extension GuardModel {
+    /// A model with this one's config, head, tokenizer and metadata but parameters taken from `tensors`
+    /// (keyed by checkpoint names, with or without `bert.`), e.g. a merge computed in memory.
+    public func withParameters(_ tensors: [String: Tensor], metadata: GuardMetadata? = nil) throws -> GuardModel {
+        let store = ParameterStore(specs: params.slots.map { ($0.name, $0.shape) })
+        for s in store.slots {
+            guard let t = ParameterStore.encoderPrefixes.lazy.compactMap({ tensors[$0 + s.name] }).first else {
+                throw ModelError.incompatible("merged parameters lack tensor '\(s.name)'")
+            }
+            guard t.count == s.count else { throw ModelError.incompatible("merged tensor '\(s.name)' has \(t.count) values, expected \(s.count)") }
+            (store.values.data + s.offset).update(from: t.data, count: s.count)
+        }
+        let encoder = try BertEncoder(config: config, params: store)
+        let head = try ClassificationHead(config: config, params: store, pooling: self.head.pooling, objective: .crossEntropy)
+        return GuardModel(config: config, encoder: encoder, head: head, tokenizer: tokenizer, metadata: metadata ?? self.metadata, source: sourceDirectory)
+    }
+}

@@ -76,7 +76,7 @@ public final class TaskGuardTrainer {
     }
 
     /// One optimizer step; returns nil (and applies nothing) when the loss or gradients are not finite.
-    func step(_ batch: TokenBatch, labels: [Int32], stepIndex: Int, lr: Float) throws -> Float? {
+    public func step(_ batch: TokenBatch, labels: [Int32], stepIndex: Int, lr: Float) throws -> Float? {
         let encoder = model.encoder, head = model.head
         let fft = options.mode == .fft
         trainWS.dropout = fft && options.dropout ? DropoutSpec(config: model.config, seed: RandomSource.key(options.seed, UInt64(stepIndex))) : nil
