@@ -38,12 +38,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "Coordinator",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Shared", "CSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Sources/Coordinator"
         ),
         .executableTarget(
             name: "Worker",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Sources/Worker"
         ),
         .testTarget(

@@ -7,7 +7,8 @@ struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
         abstract: "UniGuard cluster coordinator: membership, job queue, leases and durable state.",
-        version: UniGuardVersion.description
+        version: UniGuardVersion.description,
+        subcommands: [ServeCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self, KeygenCommand.self]
     )
 
     static func main() {
@@ -18,9 +19,5 @@ struct CoordinatorCommand: ParsableCommand {
         } catch {
             exit(withError: error)
         }
-    }
-
-    func run() throws {
-        print(Self.helpMessage())
     }
 }

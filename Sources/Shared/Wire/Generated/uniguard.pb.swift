@@ -394,6 +394,11 @@ public nonisolated struct Uniguard_V1_Heartbeat: Sendable {
   /// Resident memory of the worker process, in bytes.
   public var rssBytes: UInt64 = 0
 
+  /// Coordinator -> worker: task results now committed to the coordinator's store (or recognised as
+  /// duplicates). The worker keeps each result and resends it until its task id comes back here, so a
+  /// result in flight when the coordinator died is not lost. Sent at once after results arrive.
+  public var acknowledgedTaskIds: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -413,55 +418,43 @@ public nonisolated struct Uniguard_V1_Disconnect: Sendable {
 }
 
 /// Coordinator -> worker: run one task in a free slot and report a TaskResult before the deadline.
-public nonisolated struct Uniguard_V1_TaskAssignment: @unchecked Sendable {
+public nonisolated struct Uniguard_V1_TaskAssignment: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var taskID: String {
-    get {_storage._taskID}
-    set {_uniqueStorage()._taskID = newValue}
-  }
+  public var taskID: String = String()
 
   /// Lease expiry, milliseconds since the Unix epoch; after it the coordinator may reassign the task.
-  public var leaseDeadlineUnixMs: UInt64 {
-    get {_storage._leaseDeadlineUnixMs}
-    set {_uniqueStorage()._leaseDeadlineUnixMs = newValue}
-  }
+  public var leaseDeadlineUnixMs: UInt64 = 0
 
   /// 1 for the first lease of this task, incremented on every reassignment.
-  public var attempt: UInt32 {
-    get {_storage._attempt}
-    set {_uniqueStorage()._attempt = newValue}
-  }
+  public var attempt: UInt32 = 0
 
-  public var kind: OneOf_Kind? {
-    get {return _storage._kind}
-    set {_uniqueStorage()._kind = newValue}
-  }
+  public var kind: Uniguard_V1_TaskAssignment.OneOf_Kind? = nil
 
   public var mergeArm: Uniguard_V1_MergeArmTask {
     get {
-      if case .mergeArm(let v)? = _storage._kind {return v}
+      if case .mergeArm(let v)? = kind {return v}
       return Uniguard_V1_MergeArmTask()
     }
-    set {_uniqueStorage()._kind = .mergeArm(newValue)}
+    set {kind = .mergeArm(newValue)}
   }
 
   public var trainStep: Uniguard_V1_TrainStepTask {
     get {
-      if case .trainStep(let v)? = _storage._kind {return v}
+      if case .trainStep(let v)? = kind {return v}
       return Uniguard_V1_TrainStepTask()
     }
-    set {_uniqueStorage()._kind = .trainStep(newValue)}
+    set {kind = .trainStep(newValue)}
   }
 
   public var synthBatch: Uniguard_V1_SynthBatchTask {
     get {
-      if case .synthBatch(let v)? = _storage._kind {return v}
+      if case .synthBatch(let v)? = kind {return v}
       return Uniguard_V1_SynthBatchTask()
     }
-    set {_uniqueStorage()._kind = .synthBatch(newValue)}
+    set {kind = .synthBatch(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -474,8 +467,6 @@ public nonisolated struct Uniguard_V1_TaskAssignment: @unchecked Sendable {
   }
 
   public init() {}
-
-  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// A model identified by the SHA-256 of its safetensors file; workers fetch missing blobs by hash.
@@ -494,6 +485,29 @@ public nonisolated struct Uniguard_V1_ModelRef: Sendable {
 
   /// Optional path on a shared filesystem; a worker may read it instead of fetching chunks.
   public var sharedPath: String = String()
+
+  /// Every file of the model directory (config.json, tokenizer files, model.safetensors), each a blob the
+  /// worker fetches by hash; it rebuilds the directory from them. Empty: only the safetensors blob above.
+  public var files: [Uniguard_V1_ModelFile] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One file of a model directory, fetched as a blob by its content hash.
+public nonisolated struct Uniguard_V1_ModelFile: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// File name inside the model directory, without any directory part (e.g. "config.json").
+  public var name: String = String()
+
+  /// Lowercase hex SHA-256 of the file.
+  public var contentHash: String = String()
+
+  public var sizeBytes: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -610,6 +624,36 @@ public nonisolated struct Uniguard_V1_MergeArmTask: @unchecked Sendable {
     set {_uniqueStorage()._returnScores = newValue}
   }
 
+  /// Which arm evaluator the worker runs (e.g. "classifier"; "weight-sign" is the cheap deterministic
+  /// evaluator for tests and smoke runs). Empty: the worker's default.
+  public var evaluator: String {
+    get {_storage._evaluator}
+    set {_uniqueStorage()._evaluator = newValue}
+  }
+
+  /// Evaluator tuning knobs (e.g. "min_ms" for weight-sign), passed through from the job spec.
+  public var evaluatorOptions: Dictionary<String,Double> {
+    get {_storage._evaluatorOptions}
+    set {_uniqueStorage()._evaluatorOptions = newValue}
+  }
+
+  /// Which validation shard of the arm this task scores, and how many shards the arm was split into.
+  public var shardIndex: UInt32 {
+    get {_storage._shardIndex}
+    set {_uniqueStorage()._shardIndex = newValue}
+  }
+
+  public var shardCount: UInt32 {
+    get {_storage._shardCount}
+    set {_uniqueStorage()._shardCount = newValue}
+  }
+
+  /// Size of the validation corpus blob (ShardRange.corpus_hash), so the worker can fetch it.
+  public var validationSizeBytes: UInt64 {
+    get {_storage._validationSizeBytes}
+    set {_uniqueStorage()._validationSizeBytes = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -618,52 +662,72 @@ public nonisolated struct Uniguard_V1_MergeArmTask: @unchecked Sendable {
 }
 
 /// One synchronous data-parallel training step on a shard lease (details grow with the training issue).
-public nonisolated struct Uniguard_V1_TrainStepTask: Sendable {
+public nonisolated struct Uniguard_V1_TrainStepTask: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var step: UInt64 = 0
+  public var step: UInt64 {
+    get {_storage._step}
+    set {_uniqueStorage()._step = newValue}
+  }
 
   /// Checkpoint the step starts from.
   public var checkpoint: Uniguard_V1_ModelRef {
-    get {_checkpoint ?? Uniguard_V1_ModelRef()}
-    set {_checkpoint = newValue}
+    get {_storage._checkpoint ?? Uniguard_V1_ModelRef()}
+    set {_uniqueStorage()._checkpoint = newValue}
   }
   /// Returns true if `checkpoint` has been explicitly set.
-  public var hasCheckpoint: Bool {self._checkpoint != nil}
+  public var hasCheckpoint: Bool {_storage._checkpoint != nil}
   /// Clears the value of `checkpoint`. Subsequent reads from it will return its default value.
-  public mutating func clearCheckpoint() {self._checkpoint = nil}
+  public mutating func clearCheckpoint() {_uniqueStorage()._checkpoint = nil}
 
   public var shard: Uniguard_V1_ShardRange {
-    get {_shard ?? Uniguard_V1_ShardRange()}
-    set {_shard = newValue}
+    get {_storage._shard ?? Uniguard_V1_ShardRange()}
+    set {_uniqueStorage()._shard = newValue}
   }
   /// Returns true if `shard` has been explicitly set.
-  public var hasShard: Bool {self._shard != nil}
+  public var hasShard: Bool {_storage._shard != nil}
   /// Clears the value of `shard`. Subsequent reads from it will return its default value.
-  public mutating func clearShard() {self._shard = nil}
+  public mutating func clearShard() {_uniqueStorage()._shard = nil}
 
-  public var microBatch: UInt32 = 0
+  public var microBatch: UInt32 {
+    get {_storage._microBatch}
+    set {_uniqueStorage()._microBatch = newValue}
+  }
 
-  public var learningRate: Double = 0
+  public var learningRate: Double {
+    get {_storage._learningRate}
+    set {_uniqueStorage()._learningRate = newValue}
+  }
 
-  public var seed: UInt64 = 0
+  public var seed: UInt64 {
+    get {_storage._seed}
+    set {_uniqueStorage()._seed = newValue}
+  }
 
   /// All-reduce ring: peer endpoints in ring order and this worker's rank in it.
-  public var ringPeers: [String] = []
+  public var ringPeers: [String] {
+    get {_storage._ringPeers}
+    set {_uniqueStorage()._ringPeers = newValue}
+  }
 
-  public var ringRank: UInt32 = 0
+  public var ringRank: UInt32 {
+    get {_storage._ringRank}
+    set {_uniqueStorage()._ringRank = newValue}
+  }
 
   /// Membership generation; a step from an older generation is abandoned.
-  public var ringGeneration: UInt64 = 0
+  public var ringGeneration: UInt64 {
+    get {_storage._ringGeneration}
+    set {_uniqueStorage()._ringGeneration = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _checkpoint: Uniguard_V1_ModelRef? = nil
-  fileprivate var _shard: Uniguard_V1_ShardRange? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Generate a batch of synthetic samples for one policy.
@@ -882,6 +946,10 @@ public nonisolated struct Uniguard_V1_SubmitJob: Sendable {
 
   /// Free-form submitter name (user@host), recorded with the job.
   public var submitter: String = String()
+
+  /// Absolute directory of the job file on the submitting host: relative paths in the YAML resolve
+  /// against it (on the coordinator's filesystem, so submit from a host that shares it, or use absolute paths).
+  public var baseDirectory: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1422,7 +1490,7 @@ nonisolated extension Uniguard_V1_RegisterAck: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Uniguard_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Heartbeat"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}free_slots\0\u{3}running_tasks\0\u{1}load\0\u{3}sent_at_unix_ms\0\u{3}running_task_ids\0\u{3}rss_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}free_slots\0\u{3}running_tasks\0\u{1}load\0\u{3}sent_at_unix_ms\0\u{3}running_task_ids\0\u{3}rss_bytes\0\u{3}acknowledged_task_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1436,6 +1504,7 @@ nonisolated extension Uniguard_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobu
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.sentAtUnixMs) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.runningTaskIds) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.rssBytes) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.acknowledgedTaskIds) }()
       default: break
       }
     }
@@ -1460,6 +1529,9 @@ nonisolated extension Uniguard_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobu
     if self.rssBytes != 0 {
       try visitor.visitSingularUInt64Field(value: self.rssBytes, fieldNumber: 6)
     }
+    if !self.acknowledgedTaskIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.acknowledgedTaskIds, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1470,6 +1542,7 @@ nonisolated extension Uniguard_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobu
     if lhs.sentAtUnixMs != rhs.sentAtUnixMs {return false}
     if lhs.runningTaskIds != rhs.runningTaskIds {return false}
     if lhs.rssBytes != rhs.rssBytes {return false}
+    if lhs.acknowledgedTaskIds != rhs.acknowledgedTaskIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1509,138 +1582,96 @@ nonisolated extension Uniguard_V1_TaskAssignment: SwiftProtobuf.Message, SwiftPr
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}lease_deadline_unix_ms\0\u{1}attempt\0\u{4}\u{7}merge_arm\0\u{3}train_step\0\u{3}synth_batch\0")
 
-  fileprivate class _StorageClass {
-    var _taskID: String = String()
-    var _leaseDeadlineUnixMs: UInt64 = 0
-    var _attempt: UInt32 = 0
-    var _kind: Uniguard_V1_TaskAssignment.OneOf_Kind?
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _taskID = source._taskID
-      _leaseDeadlineUnixMs = source._leaseDeadlineUnixMs
-      _attempt = source._attempt
-      _kind = source._kind
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._taskID) }()
-        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._leaseDeadlineUnixMs) }()
-        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._attempt) }()
-        case 10: try {
-          var v: Uniguard_V1_MergeArmTask?
-          var hadOneofValue = false
-          if let current = _storage._kind {
-            hadOneofValue = true
-            if case .mergeArm(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._kind = .mergeArm(v)
-          }
-        }()
-        case 11: try {
-          var v: Uniguard_V1_TrainStepTask?
-          var hadOneofValue = false
-          if let current = _storage._kind {
-            hadOneofValue = true
-            if case .trainStep(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._kind = .trainStep(v)
-          }
-        }()
-        case 12: try {
-          var v: Uniguard_V1_SynthBatchTask?
-          var hadOneofValue = false
-          if let current = _storage._kind {
-            hadOneofValue = true
-            if case .synthBatch(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._kind = .synthBatch(v)
-          }
-        }()
-        default: break
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.leaseDeadlineUnixMs) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 10: try {
+        var v: Uniguard_V1_MergeArmTask?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .mergeArm(let m) = current {v = m}
         }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .mergeArm(v)
+        }
+      }()
+      case 11: try {
+        var v: Uniguard_V1_TrainStepTask?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .trainStep(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .trainStep(v)
+        }
+      }()
+      case 12: try {
+        var v: Uniguard_V1_SynthBatchTask?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .synthBatch(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .synthBatch(v)
+        }
+      }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._taskID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._taskID, fieldNumber: 1)
-      }
-      if _storage._leaseDeadlineUnixMs != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._leaseDeadlineUnixMs, fieldNumber: 2)
-      }
-      if _storage._attempt != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._attempt, fieldNumber: 3)
-      }
-      switch _storage._kind {
-      case .mergeArm?: try {
-        guard case .mergeArm(let v)? = _storage._kind else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-      }()
-      case .trainStep?: try {
-        guard case .trainStep(let v)? = _storage._kind else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-      }()
-      case .synthBatch?: try {
-        guard case .synthBatch(let v)? = _storage._kind else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-      }()
-      case nil: break
-      }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if self.leaseDeadlineUnixMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.leaseDeadlineUnixMs, fieldNumber: 2)
+    }
+    if self.attempt != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 3)
+    }
+    switch self.kind {
+    case .mergeArm?: try {
+      guard case .mergeArm(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .trainStep?: try {
+      guard case .trainStep(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    case .synthBatch?: try {
+      guard case .synthBatch(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
+    case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Uniguard_V1_TaskAssignment, rhs: Uniguard_V1_TaskAssignment) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._taskID != rhs_storage._taskID {return false}
-        if _storage._leaseDeadlineUnixMs != rhs_storage._leaseDeadlineUnixMs {return false}
-        if _storage._attempt != rhs_storage._attempt {return false}
-        if _storage._kind != rhs_storage._kind {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.leaseDeadlineUnixMs != rhs.leaseDeadlineUnixMs {return false}
+    if lhs.attempt != rhs.attempt {return false}
+    if lhs.kind != rhs.kind {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1648,7 +1679,7 @@ nonisolated extension Uniguard_V1_TaskAssignment: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Uniguard_V1_ModelRef: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelRef"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}content_hash\0\u{3}size_bytes\0\u{1}name\0\u{3}shared_path\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}content_hash\0\u{3}size_bytes\0\u{1}name\0\u{3}shared_path\0\u{1}files\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1660,6 +1691,7 @@ nonisolated extension Uniguard_V1_ModelRef: SwiftProtobuf.Message, SwiftProtobuf
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sizeBytes) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.sharedPath) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.files) }()
       default: break
       }
     }
@@ -1678,6 +1710,9 @@ nonisolated extension Uniguard_V1_ModelRef: SwiftProtobuf.Message, SwiftProtobuf
     if !self.sharedPath.isEmpty {
       try visitor.visitSingularStringField(value: self.sharedPath, fieldNumber: 4)
     }
+    if !self.files.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.files, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1686,6 +1721,47 @@ nonisolated extension Uniguard_V1_ModelRef: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.sizeBytes != rhs.sizeBytes {return false}
     if lhs.name != rhs.name {return false}
     if lhs.sharedPath != rhs.sharedPath {return false}
+    if lhs.files != rhs.files {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Uniguard_V1_ModelFile: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelFile"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}content_hash\0\u{3}size_bytes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.contentHash) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.sizeBytes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.contentHash.isEmpty {
+      try visitor.visitSingularStringField(value: self.contentHash, fieldNumber: 2)
+    }
+    if self.sizeBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sizeBytes, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Uniguard_V1_ModelFile, rhs: Uniguard_V1_ModelFile) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.contentHash != rhs.contentHash {return false}
+    if lhs.sizeBytes != rhs.sizeBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1743,7 +1819,7 @@ nonisolated extension Uniguard_V1_ShardRange: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MergeArmTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}base_model\0\u{1}models\0\u{1}method\0\u{1}weights\0\u{1}subset\0\u{1}parameters\0\u{1}validation\0\u{3}policy_instruction\0\u{1}threshold\0\u{3}arm_index\0\u{1}seed\0\u{3}return_scores\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}base_model\0\u{1}models\0\u{1}method\0\u{1}weights\0\u{1}subset\0\u{1}parameters\0\u{1}validation\0\u{3}policy_instruction\0\u{1}threshold\0\u{3}arm_index\0\u{1}seed\0\u{3}return_scores\0\u{1}evaluator\0\u{3}evaluator_options\0\u{3}shard_index\0\u{3}shard_count\0\u{3}validation_size_bytes\0")
 
   fileprivate class _StorageClass {
     var _baseModel: Uniguard_V1_ModelRef? = nil
@@ -1758,6 +1834,11 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
     var _armIndex: UInt64 = 0
     var _seed: UInt64 = 0
     var _returnScores: Bool = false
+    var _evaluator: String = String()
+    var _evaluatorOptions: Dictionary<String,Double> = [:]
+    var _shardIndex: UInt32 = 0
+    var _shardCount: UInt32 = 0
+    var _validationSizeBytes: UInt64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1780,6 +1861,11 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
       _armIndex = source._armIndex
       _seed = source._seed
       _returnScores = source._returnScores
+      _evaluator = source._evaluator
+      _evaluatorOptions = source._evaluatorOptions
+      _shardIndex = source._shardIndex
+      _shardCount = source._shardCount
+      _validationSizeBytes = source._validationSizeBytes
     }
   }
 
@@ -1810,6 +1896,11 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
         case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._armIndex) }()
         case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
         case 12: try { try decoder.decodeSingularBoolField(value: &_storage._returnScores) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._evaluator) }()
+        case 14: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &_storage._evaluatorOptions) }()
+        case 15: try { try decoder.decodeSingularUInt32Field(value: &_storage._shardIndex) }()
+        case 16: try { try decoder.decodeSingularUInt32Field(value: &_storage._shardCount) }()
+        case 17: try { try decoder.decodeSingularUInt64Field(value: &_storage._validationSizeBytes) }()
         default: break
         }
       }
@@ -1858,6 +1949,21 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
       if _storage._returnScores != false {
         try visitor.visitSingularBoolField(value: _storage._returnScores, fieldNumber: 12)
       }
+      if !_storage._evaluator.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._evaluator, fieldNumber: 13)
+      }
+      if !_storage._evaluatorOptions.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: _storage._evaluatorOptions, fieldNumber: 14)
+      }
+      if _storage._shardIndex != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._shardIndex, fieldNumber: 15)
+      }
+      if _storage._shardCount != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._shardCount, fieldNumber: 16)
+      }
+      if _storage._validationSizeBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._validationSizeBytes, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1879,6 +1985,11 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
         if _storage._armIndex != rhs_storage._armIndex {return false}
         if _storage._seed != rhs_storage._seed {return false}
         if _storage._returnScores != rhs_storage._returnScores {return false}
+        if _storage._evaluator != rhs_storage._evaluator {return false}
+        if _storage._evaluatorOptions != rhs_storage._evaluatorOptions {return false}
+        if _storage._shardIndex != rhs_storage._shardIndex {return false}
+        if _storage._shardCount != rhs_storage._shardCount {return false}
+        if _storage._validationSizeBytes != rhs_storage._validationSizeBytes {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1892,71 +2003,123 @@ nonisolated extension Uniguard_V1_TrainStepTask: SwiftProtobuf.Message, SwiftPro
   public static let protoMessageName: String = _protobuf_package + ".TrainStepTask"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}checkpoint\0\u{1}shard\0\u{3}micro_batch\0\u{3}learning_rate\0\u{1}seed\0\u{3}ring_peers\0\u{3}ring_rank\0\u{3}ring_generation\0")
 
+  fileprivate class _StorageClass {
+    var _step: UInt64 = 0
+    var _checkpoint: Uniguard_V1_ModelRef? = nil
+    var _shard: Uniguard_V1_ShardRange? = nil
+    var _microBatch: UInt32 = 0
+    var _learningRate: Double = 0
+    var _seed: UInt64 = 0
+    var _ringPeers: [String] = []
+    var _ringRank: UInt32 = 0
+    var _ringGeneration: UInt64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _step = source._step
+      _checkpoint = source._checkpoint
+      _shard = source._shard
+      _microBatch = source._microBatch
+      _learningRate = source._learningRate
+      _seed = source._seed
+      _ringPeers = source._ringPeers
+      _ringRank = source._ringRank
+      _ringGeneration = source._ringGeneration
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.step) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._checkpoint) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._shard) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.microBatch) }()
-      case 5: try { try decoder.decodeSingularDoubleField(value: &self.learningRate) }()
-      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
-      case 7: try { try decoder.decodeRepeatedStringField(value: &self.ringPeers) }()
-      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.ringRank) }()
-      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.ringGeneration) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._step) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._checkpoint) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._shard) }()
+        case 4: try { try decoder.decodeSingularUInt32Field(value: &_storage._microBatch) }()
+        case 5: try { try decoder.decodeSingularDoubleField(value: &_storage._learningRate) }()
+        case 6: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
+        case 7: try { try decoder.decodeRepeatedStringField(value: &_storage._ringPeers) }()
+        case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._ringRank) }()
+        case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._ringGeneration) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.step != 0 {
-      try visitor.visitSingularUInt64Field(value: self.step, fieldNumber: 1)
-    }
-    try { if let v = self._checkpoint {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    try { if let v = self._shard {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
-    if self.microBatch != 0 {
-      try visitor.visitSingularUInt32Field(value: self.microBatch, fieldNumber: 4)
-    }
-    if self.learningRate.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.learningRate, fieldNumber: 5)
-    }
-    if self.seed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 6)
-    }
-    if !self.ringPeers.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.ringPeers, fieldNumber: 7)
-    }
-    if self.ringRank != 0 {
-      try visitor.visitSingularUInt32Field(value: self.ringRank, fieldNumber: 8)
-    }
-    if self.ringGeneration != 0 {
-      try visitor.visitSingularUInt64Field(value: self.ringGeneration, fieldNumber: 9)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._step != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._step, fieldNumber: 1)
+      }
+      try { if let v = _storage._checkpoint {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      try { if let v = _storage._shard {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      if _storage._microBatch != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._microBatch, fieldNumber: 4)
+      }
+      if _storage._learningRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._learningRate, fieldNumber: 5)
+      }
+      if _storage._seed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 6)
+      }
+      if !_storage._ringPeers.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._ringPeers, fieldNumber: 7)
+      }
+      if _storage._ringRank != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._ringRank, fieldNumber: 8)
+      }
+      if _storage._ringGeneration != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._ringGeneration, fieldNumber: 9)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Uniguard_V1_TrainStepTask, rhs: Uniguard_V1_TrainStepTask) -> Bool {
-    if lhs.step != rhs.step {return false}
-    if lhs._checkpoint != rhs._checkpoint {return false}
-    if lhs._shard != rhs._shard {return false}
-    if lhs.microBatch != rhs.microBatch {return false}
-    if lhs.learningRate != rhs.learningRate {return false}
-    if lhs.seed != rhs.seed {return false}
-    if lhs.ringPeers != rhs.ringPeers {return false}
-    if lhs.ringRank != rhs.ringRank {return false}
-    if lhs.ringGeneration != rhs.ringGeneration {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._step != rhs_storage._step {return false}
+        if _storage._checkpoint != rhs_storage._checkpoint {return false}
+        if _storage._shard != rhs_storage._shard {return false}
+        if _storage._microBatch != rhs_storage._microBatch {return false}
+        if _storage._learningRate != rhs_storage._learningRate {return false}
+        if _storage._seed != rhs_storage._seed {return false}
+        if _storage._ringPeers != rhs_storage._ringPeers {return false}
+        if _storage._ringRank != rhs_storage._ringRank {return false}
+        if _storage._ringGeneration != rhs_storage._ringGeneration {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2389,7 +2552,7 @@ nonisolated extension Uniguard_V1_BlobChunk: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Uniguard_V1_SubmitJob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubmitJob"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}yaml\0\u{1}submitter\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}yaml\0\u{1}submitter\0\u{3}base_directory\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2399,6 +2562,7 @@ nonisolated extension Uniguard_V1_SubmitJob: SwiftProtobuf.Message, SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.yaml) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.submitter) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.baseDirectory) }()
       default: break
       }
     }
@@ -2411,12 +2575,16 @@ nonisolated extension Uniguard_V1_SubmitJob: SwiftProtobuf.Message, SwiftProtobu
     if !self.submitter.isEmpty {
       try visitor.visitSingularStringField(value: self.submitter, fieldNumber: 2)
     }
+    if !self.baseDirectory.isEmpty {
+      try visitor.visitSingularStringField(value: self.baseDirectory, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Uniguard_V1_SubmitJob, rhs: Uniguard_V1_SubmitJob) -> Bool {
     if lhs.yaml != rhs.yaml {return false}
     if lhs.submitter != rhs.submitter {return false}
+    if lhs.baseDirectory != rhs.baseDirectory {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

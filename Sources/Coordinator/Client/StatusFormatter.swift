@@ -1,0 +1,88 @@
+import Foundation
+
+/// Renders the status JSON as tables for people (the JSON itself is what `--json` prints).
+enum StatusFormatter {
+    static func render(json: String) -> String {
+        guard let doc = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else { return json }
+        let now = Date().timeIntervalSince1970 * 1000
+        var out: [String] = []
+        if let c = doc["coordinator"] as? [String: Any] {
+            let up = (now - (c["started_unix_ms"] as? Double ?? now)) / 1000
+            out.append("coordinator \(c["endpoint"] ?? "?")  session \(c["session"] ?? "?")  up \(duration(up))  curve \((c["curve"] as? Bool ?? false) ? "on" : "off")")
+        }
+        let workers = doc["workers"] as? [[String: Any]] ?? []
+        out.append("")
+        out.append("WORKERS (\(workers.count))")
+        if !workers.isEmpty {
+            var rows = [["ID", "HOST", "SLOTS", "RUNNING", "LOAD", "LAST HEARTBEAT", "BLAS"]]
+            for w in workers {
+                rows.append([text(w["id"]), text(w["hostname"]), text(w["slots"]), text(w["running"]),
+                             String(format: "%.2f", w["load"] as? Double ?? 0),
+                             "\(Int(w["last_heartbeat_ms_ago"] as? Double ?? 0)) ms ago", text(w["blas_core"])])
+            }
+            out += table(rows)
+        }
+        let jobs = doc["jobs"] as? [[String: Any]] ?? []
+        out.append("")
+        out.append("JOBS (\(jobs.count))")
+        if !jobs.isEmpty {
+            var rows = [["ID", "NAME", "STATE", "PROGRESS", "IN FLIGHT", "BEST F1", "STRATEGY"]]
+            for j in jobs {
+                rows.append([text(j["id"]), text(j["name"]), text(j["state"]),
+                             "\(text(j["arms_done"]))/\(text(j["iterations"]))", text(j["arms_in_flight"]),
+                             (j["best_f1"] as? Double).map { String(format: "%.4f", $0) } ?? "-", text(j["strategy"])])
+            }
+            out += table(rows)
+        }
+        for j in jobs {
+            if let message = j["message"] as? String { out.append("\(text(j["id"])): \(message)") }
+            if let path = j["export_path"] as? String { out.append("\(text(j["id"])): best arm exported to \(path)") }
+            if let means = j["posterior_means"] as? [String: Double], !means.isEmpty {
+                out.append("")
+                out.append("POSTERIOR MEANS \(text(j["id"]))")
+                out += table([["COMPONENT", "MEAN"]] + means.keys.sorted().map { [$0, String(format: "%.3f", means[$0]!)] })
+            }
+            guard let history = j["history"] as? [[String: Any]], !history.isEmpty else { continue }
+            out.append("")
+            out.append("HISTORY \(text(j["id"]))")
+            var rows = [["ITER", "ARM", "STATE", "METHOD", "SUBSET", "WEIGHTS", "F1", "WORKERS"]]
+            let sorted = history.sorted { ($0["iteration"] as? Int ?? Int.max, $0["arm"] as? Int ?? 0) < ($1["iteration"] as? Int ?? Int.max, $1["arm"] as? Int ?? 0) }
+            for h in sorted {
+                let weights = (h["weights"] as? [Double] ?? []).map { String(format: "%.2f", $0) }.joined(separator: " ")
+                rows.append([h["iteration"].map { text($0) } ?? "-", text(h["arm"]), text(h["state"]), text(h["method"]),
+                             text(h["subset"]), weights, (h["f1"] as? Double).map { String(format: "%.4f", $0) } ?? "-",
+                             (h["workers"] as? [String] ?? []).joined(separator: ",")])
+            }
+            out += table(rows)
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// True when every job in the document has finished (for `status JOB --watch`).
+    static func allJobsTerminal(json: String) -> Bool {
+        guard let doc = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any],
+              let jobs = doc["jobs"] as? [[String: Any]] else { return true }
+        return jobs.allSatisfy { ["done", "cancelled", "failed"].contains($0["state"] as? String ?? "") }
+    }
+
+    private static func text(_ value: Any?) -> String {
+        switch value {
+        case let s as String: s
+        case let n as NSNumber: n.stringValue
+        case nil: "-"
+        default: "\(value!)"
+        }
+    }
+
+    private static func duration(_ seconds: Double) -> String {
+        let s = Int(max(seconds, 0))
+        return s < 60 ? "\(s)s" : s < 3600 ? "\(s / 60)m\(s % 60)s" : "\(s / 3600)h\(s / 60 % 60)m"
+    }
+
+    private static func table(_ rows: [[String]]) -> [String] {
+        let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            "  " + row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Shared
+
+/// `coordinator serve`: runs the control plane until SIGINT/SIGTERM.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the coordinator: ROUTER socket, SQLite state, scheduling.")
+
+    @Option(help: "Cluster config (TOML).")
+    var config = "cluster.conf"
+
+    @Option(help: "Start this many worker processes on this machine (found next to this executable).")
+    var localWorkers = 0
+
+    @Option(help: "Slots of each local worker.")
+    var localWorkerSlots = 1
+
+    @Option(help: "Bind here instead of [coordinator] endpoint (e.g. to rebind a port chosen earlier).")
+    var bind: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "coordinator")
+        let cluster: ClusterConfig
+        do { cluster = try ClusterConfig.load(path: config) } catch {
+            throw ValidationError("\(error)")
+        }
+        let stop = Guarded(false)
+        let signals = SignalTrap(stop: stop)
+        let server: CoordinatorServer
+        let endpoint: String
+        do {
+            server = try CoordinatorServer(config: cluster, parser: MergeSearchJobSpecParser(), logger: logger,
+                                           stopRequested: stop)
+            endpoint = try server.start(bindOverride: bind)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        // The resolved endpoint, for scripts and tests that bind port 0.
+        try? (endpoint + "\n").write(toFile: cluster.databasePath + ".endpoint", atomically: true, encoding: .utf8)
+        Console.line("coordinator listening on \(endpoint) (state in \(cluster.databasePath))")
+        let locals = LocalWorkers(logger: logger)
+        do {
+            try locals.start(count: localWorkers, slots: localWorkerSlots, endpoint: endpoint, config: cluster)
+        } catch {
+            logger.error("cannot start local workers: \(error)")
+        }
+        server.run()
+        locals.terminate()
+        withExtendedLifetime(signals) {}
+        logger.info("coordinator stopped")
+    }
+}
+
+/// Turns SIGINT/SIGTERM into a stop request the event loop sees within one poll interval.
+final class SignalTrap {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(stop: Guarded<Bool>) {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stop.value = true }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}

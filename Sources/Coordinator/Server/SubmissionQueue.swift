@@ -1,0 +1,97 @@
+import Foundation
+import Shared
+
+/// Parses and prepares submitted jobs (hashing models and validation data) off the event loop.
+final class SubmissionQueue: Sendable {
+    /// A finished preparation, waiting for the loop to commit it and reply.
+    struct Finished: Sendable {
+        var peer: Data
+        var requestID: UInt64
+        var yaml: String
+        var submitter: String
+        var result: Result<PreparedMergeSearch, Failure>
+    }
+
+    /// Why a job was refused (the text goes back to the client).
+    struct Failure: Error, Sendable, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Known file hashes by `cacheKey`, so resubmitting the same models does not hash them again.
+    let hashCache = Guarded<[String: String]>([:])
+    private let finished = Guarded<[Finished]>([])
+    private let queue = DispatchQueue(label: "uniguard.coordinator.submit")
+    private let wake: WakePipe
+
+    init(wake: WakePipe) { self.wake = wake }
+
+    static func cacheKey(_ path: String, _ size: UInt64, _ mtimeMs: Int64) -> String { "\(path)|\(size)|\(mtimeMs)" }
+
+    func start(yaml: String, baseDirectory: String, submitter: String, peer: Data, requestID: UInt64,
+               parser: any JobSpecParsing) {
+        let cache = hashCache
+        let finished = finished
+        let wake = wake
+        queue.async {
+            let result: Result<PreparedMergeSearch, Failure>
+            do {
+                let spec = try parser.parse(yaml: yaml, baseDirectory: baseDirectory, source: "job")
+                let prepared = try PreparedMergeSearch.prepare(spec) { path, size, mtime in
+                    cache.value[SubmissionQueue.cacheKey(path, size, mtime)]
+                }
+                result = .success(prepared)
+            } catch {
+                result = .failure(Failure(description: "\(error)"))
+            }
+            finished.withLock {
+                $0.append(Finished(peer: peer, requestID: requestID, yaml: yaml, submitter: submitter, result: result))
+            }
+            wake.wake()
+        }
+    }
+
+    func takeFinished() -> [Finished] {
+        finished.withLock { list in
+            defer { list = [] }
+            return list
+        }
+    }
+}
+
+/// Writes the best arm of a finished job as a model directory, off the event loop.
+final class ExportQueue: Sendable {
+    struct Finished: Sendable {
+        var jobID: String
+        var result: Result<String, SubmissionQueue.Failure>
+    }
+
+    private let finished = Guarded<[Finished]>([])
+    private let queue = DispatchQueue(label: "uniguard.coordinator.export")
+    private let wake: WakePipe
+
+    init(wake: WakePipe) { self.wake = wake }
+
+    func start(jobID: String, arm: MergeArm, space: SearchSpace, seed: UInt64, output: String) {
+        let finished = finished
+        let wake = wake
+        queue.async {
+            let result: Result<String, SubmissionQueue.Failure>
+            do {
+                let config = try arm.mergeConfig(space, randomSeed: seed)
+                try ModelMerger.merge(config, to: output)
+                result = .success(output)
+            } catch {
+                result = .failure(SubmissionQueue.Failure(description: "\(error)"))
+            }
+            finished.withLock { $0.append(Finished(jobID: jobID, result: result)) }
+            wake.wake()
+        }
+    }
+
+    func takeFinished() -> [Finished] {
+        finished.withLock { list in
+            defer { list = [] }
+            return list
+        }
+    }
+}

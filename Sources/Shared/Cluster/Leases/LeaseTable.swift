@@ -1,0 +1,168 @@
+/// One unit of work (a shard of a merge arm) and who holds it until when.
+public struct TaskLease: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable {
+        /// Waiting for a free slot.
+        case queued
+        /// Held by `workerID` until `deadlineUnixMs`.
+        case leased
+        /// Result recorded; never handed out again.
+        case done
+        /// Its job was cancelled.
+        case cancelled
+    }
+
+    public let taskID: String
+    public let jobID: String
+    public let armID: Int
+    public let shard: Int
+    public var state: State
+    public var workerID: String?
+    /// Times it was leased (1 for the first lease).
+    public var attempt: Int
+    /// Wall-clock lease expiry (ms since the epoch): persisted, so it survives a coordinator restart.
+    public var deadlineUnixMs: UInt64
+    public var leasedAtUnixMs: UInt64
+
+    public init(taskID: String, jobID: String, armID: Int, shard: Int, state: State = .queued, workerID: String? = nil,
+                attempt: Int = 0, deadlineUnixMs: UInt64 = 0, leasedAtUnixMs: UInt64 = 0) {
+        self.taskID = taskID
+        self.jobID = jobID
+        self.armID = armID
+        self.shard = shard
+        self.state = state
+        self.workerID = workerID
+        self.attempt = attempt
+        self.deadlineUnixMs = deadlineUnixMs
+        self.leasedAtUnixMs = leasedAtUnixMs
+    }
+
+    /// Task ids name job, arm and shard, so logs and worker messages are self-explanatory.
+    public static func id(job: String, arm: Int, shard: Int) -> String { "\(job)/arm-\(arm)/shard-\(shard)" }
+}
+
+/// Task leases as pure bookkeeping (no I/O, time passed in): queue, lease, complete, expire, requeue on worker loss.
+///
+/// Rules: a task is handed to one worker at a time; a lease ends by a result, by its deadline, or by its
+/// worker leaving; expired and orphaned tasks go back to the front of the queue (they are the oldest work).
+/// The first result for a task wins, whoever sends it: it is valid work, and any later copy is a duplicate.
+public struct LeaseTable: Sendable {
+    public private(set) var tasks: [String: TaskLease] = [:]
+    /// Queued task ids in hand-out order.
+    private var queue: [String] = []
+
+    public init() {}
+
+    /// Adds a new or restored task; queued tasks join the back of the queue.
+    public mutating func insert(_ lease: TaskLease) {
+        tasks[lease.taskID] = lease
+        if lease.state == .queued, !queue.contains(lease.taskID) { queue.append(lease.taskID) }
+    }
+
+    public func task(_ id: String) -> TaskLease? { tasks[id] }
+
+    public var queuedCount: Int { queue.count }
+
+    /// The first queued task accepted by `filter` (e.g. one of a job that is still running).
+    public func nextQueued(where filter: (TaskLease) -> Bool = { _ in true }) -> TaskLease? {
+        queue.lazy.compactMap { tasks[$0] }.first(where: filter)
+    }
+
+    /// Leases a queued task to `worker` until `now + timeoutMs`; nil if it is not queued.
+    @discardableResult
+    public mutating func lease(_ id: String, to worker: String, nowUnixMs: UInt64, timeoutMs: Int) -> TaskLease? {
+        guard var t = tasks[id], t.state == .queued else { return nil }
+        t.state = .leased
+        t.workerID = worker
+        t.attempt += 1
+        t.leasedAtUnixMs = nowUnixMs
+        t.deadlineUnixMs = nowUnixMs + UInt64(max(timeoutMs, 0))
+        tasks[id] = t
+        queue.removeAll { $0 == id }
+        return t
+    }
+
+    /// What a reported result means for the table.
+    public enum Completion: Equatable, Sendable {
+        /// First result: recorded.
+        case accepted(TaskLease)
+        /// The task already has a result.
+        case duplicate
+        case cancelled
+        case unknown
+    }
+
+    /// Records a result for `id`. Accepted from any worker while the task is queued or leased.
+    public mutating func complete(_ id: String) -> Completion {
+        guard var t = tasks[id] else { return .unknown }
+        switch t.state {
+        case .done: return .duplicate
+        case .cancelled: return .cancelled
+        case .queued, .leased:
+            t.state = .done
+            tasks[id] = t
+            queue.removeAll { $0 == id }
+            return .accepted(t)
+        }
+    }
+
+    /// Returns every lease whose deadline passed to the queue; returns them (now queued).
+    public mutating func expire(nowUnixMs: UInt64) -> [TaskLease] {
+        let expired = tasks.values.filter { $0.state == .leased && $0.deadlineUnixMs <= nowUnixMs }
+        return expired.sorted { $0.taskID < $1.taskID }.compactMap { requeue($0.taskID) }
+    }
+
+    /// Returns all leases of a worker that left or died; returns them (now queued).
+    public mutating func requeue(worker: String) -> [TaskLease] {
+        leased(by: worker).compactMap { requeue($0.taskID) }
+    }
+
+    /// Puts one leased task back at the front of the queue.
+    @discardableResult
+    public mutating func requeue(_ id: String) -> TaskLease? {
+        guard var t = tasks[id], t.state == .leased else { return nil }
+        t.state = .queued
+        t.workerID = nil
+        t.deadlineUnixMs = 0
+        tasks[id] = t
+        queue.insert(id, at: 0)
+        return t
+    }
+
+    /// Gives a held task a new deadline (a restarted coordinator does this for tasks a worker re-announces).
+    public mutating func extend(_ id: String, worker: String, deadlineUnixMs: UInt64) {
+        guard var t = tasks[id], t.state == .leased, t.workerID == worker else { return }
+        t.deadlineUnixMs = deadlineUnixMs
+        tasks[id] = t
+    }
+
+    /// Cancels every unfinished task of a job; returns those that were leased, so their workers can be told.
+    public mutating func cancel(job: String) -> [TaskLease] {
+        var wasLeased: [TaskLease] = []
+        for (id, var t) in tasks where t.jobID == job && (t.state == .queued || t.state == .leased) {
+            if t.state == .leased { wasLeased.append(t) }
+            t.state = .cancelled
+            tasks[id] = t
+        }
+        queue.removeAll { tasks[$0]?.jobID == job }
+        return wasLeased.sorted { $0.taskID < $1.taskID }
+    }
+
+    /// Forgets a finished job's tasks (they live on in the store).
+    public mutating func remove(job: String) {
+        tasks = tasks.filter { $0.value.jobID != job }
+        queue.removeAll { tasks[$0] == nil }
+    }
+
+    public func leased(by worker: String) -> [TaskLease] {
+        tasks.values.filter { $0.state == .leased && $0.workerID == worker }.sorted { $0.taskID < $1.taskID }
+    }
+
+    public func leasedCount(by worker: String) -> Int {
+        tasks.values.reduce(0) { $0 + ($1.state == .leased && $1.workerID == worker ? 1 : 0) }
+    }
+
+    /// Tasks of one arm, by shard.
+    public func tasks(job: String, arm: Int) -> [TaskLease] {
+        tasks.values.filter { $0.jobID == job && $0.armID == arm }.sorted { $0.shard < $1.shard }
+    }
+}
