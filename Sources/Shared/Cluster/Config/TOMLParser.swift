@@ -18,6 +18,8 @@ struct TOMLScanner {
     let file: String
     var pos = 0
     var line = 1
+    /// The table being read, so errors name keys as `table.key`.
+    var table = ""
 
     init(bytes: [UInt8], file: String) {
         self.bytes = bytes
@@ -36,6 +38,7 @@ struct TOMLScanner {
                     throw fail("table [\(name)] is defined twice", line: headerLine)
                 }
                 tables.append(TOMLTable(name: name, line: headerLine))
+                table = name
             } else {
                 let keyLine = line
                 let key = try bareKey()
@@ -242,6 +245,7 @@ struct TOMLScanner {
     }
 
     private func fail(_ reason: String, line: Int? = nil, key: String? = nil) -> TOMLError {
-        TOMLError(file: file, line: line ?? self.line, key: key, reason: reason)
+        let qualified = key.map { table.isEmpty ? $0 : "\(table).\($0)" }
+        return TOMLError(file: file, line: line ?? self.line, key: qualified, reason: reason)
     }
 }

@@ -15,8 +15,9 @@ public enum ValidationShards {
 
     /// The sample lines of a JSONL file's bytes.
     public static func lines(_ data: Data) -> [String] {
-        String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        // Split bytes, not Characters: "\r\n" is one grapheme, so a String split on "\n" would miss it.
+        data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+            .map { String(decoding: $0.last == UInt8(ascii: "\r") ? $0.dropLast() : $0[...], as: UTF8.self) }
             .filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
