@@ -35,12 +35,15 @@ struct TaskExecutor: Sendable {
         let candidates = try task.models.map { try cache.materialize(ModelBlobSet(wire: $0)) }
         let base = task.hasBaseModel ? try cache.materialize(ModelBlobSet(wire: task.baseModel)) : nil
         let lines = try cache.validationLines(task.validation, size: task.validationSizeBytes)
-        let config = try MergeArmWire.mergeConfig(task, candidates: candidates, baseModel: base)
+        let (arm, space) = try MergeArmWire.armAndSpace(task, candidates: candidates, baseModel: base)
         let evaluator = try evaluators.evaluator(named: task.evaluator)
-        let input = ArmEvaluationInput(mergeConfig: config, validationLines: lines,
+        var input = ArmEvaluationInput(mergeConfig: try arm.mergeConfig(space, randomSeed: task.seed), validationLines: lines,
                                        policyInstruction: task.policyInstruction, threshold: Double(task.threshold),
                                        options: task.evaluatorOptions, armIndex: Int(clamping: task.armIndex),
                                        shardIndex: Int(task.shardIndex))
+        input.arm = arm
+        input.space = space
+        input.policy = task.policyID.isEmpty ? nil : task.policyID
         return try evaluator.evaluate(input)
     }
 }

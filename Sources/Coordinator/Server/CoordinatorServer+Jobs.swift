@@ -221,8 +221,9 @@ extension CoordinatorServer {
             return
         }
         let output = job.spec.output ?? (config.exportDirectory as NSString).appendingPathComponent("\(job.id)/best")
+        let classifier = job.spec.evaluator == ArmEvaluatorRegistry.classifier
         exports.start(jobID: job.id, arm: arm, space: job.spec.searchSpace, seed: job.spec.mergeSeed(arm: arm.id),
-                      output: output)
+                      output: output, classifierF1: classifier ? job.search.best?.f1 : nil)
     }
 
     func finishExports() {

@@ -60,6 +60,8 @@ extension CoordinatorServer {
             "shards_per_arm": job.shardCount, "arms_done": job.armsDone, "arms_in_flight": job.search.pending.count,
             "arms_issued": job.armsIssued, "progress": Double(job.armsDone) / Double(max(job.spec.iterations, 1)),
             "queued_tasks": queued, "posterior_means": means, "posteriors": posteriors,
+            "candidates": job.spec.candidates, "policy": job.spec.policy.map { $0 as Any } ?? NSNull(),
+            "candidate_ranking": (job.spec.ranking ?? []).map { ["path": $0.path, "f1": $0.f1] as [String: Any] },
             "submitter": job.submitter, "created_unix_ms": job.createdMs, "evaluator": job.spec.evaluator,
             "best_f1": job.search.best.map { $0.f1 as Any } ?? NSNull(),
             "finished_unix_ms": job.finishedMs.map { $0 as Any } ?? NSNull(),

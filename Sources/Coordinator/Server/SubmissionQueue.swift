@@ -71,7 +71,9 @@ final class ExportQueue: Sendable {
 
     init(wake: WakePipe) { self.wake = wake }
 
-    func start(jobID: String, arm: MergeArm, space: SearchSpace, seed: UInt64, output: String) {
+    /// `f1` non-nil: also write the classifier metadata (instruction of the arm, validation F1) as
+    /// `LocalMergeSearch.export` does.
+    func start(jobID: String, arm: MergeArm, space: SearchSpace, seed: UInt64, output: String, classifierF1: Double?) {
         let finished = finished
         let wake = wake
         queue.async {
@@ -79,6 +81,15 @@ final class ExportQueue: Sendable {
             do {
                 let config = try arm.mergeConfig(space, randomSeed: seed)
                 try ModelMerger.merge(config, to: output)
+                if let f1 = classifierF1 {
+                    let url = URL(fileURLWithPath: output)
+                    var meta = try GuardMetadata.load(directory: URL(fileURLWithPath: space.candidates[0]))
+                    let instructions = try ArmEvaluator.instructions(of: space.candidates)
+                    if let i = arm.instruction, i < instructions.count { meta.instruction = instructions[i] }
+                    meta.validationF1 = f1
+                    let existing = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent(GuardMetadata.fileName)))) as? [String: Any] ?? [:]
+                    try meta.save(directory: url, preserving: existing)
+                }
                 result = .success(output)
             } catch {
                 result = .failure(SubmissionQueue.Failure(description: "\(error)"))

@@ -12,6 +12,11 @@ public struct ArmEvaluationInput: Sendable {
     /// Arm index and shard index, for logs.
     public var armIndex: Int
     public var shardIndex: Int
+    /// The arm and its search space over worker-local directories (evaluators that merge by arm need them).
+    public var arm: MergeArm?
+    public var space: SearchSpace?
+    /// Policy whose samples count; nil: the top-1 candidate's.
+    public var policy: String?
 
     public init(mergeConfig: MergeConfig, validationLines: [String], policyInstruction: String = "",
                 threshold: Double = 0.5, options: [String: Double] = [:], armIndex: Int = 0, shardIndex: Int = 0) {
@@ -26,10 +31,8 @@ public struct ArmEvaluationInput: Sendable {
 }
 
 /// Builds the merged model of an arm and scores a validation shard: the worker's only view of evaluation.
-///
-/// TODO(lead): the real evaluator ("classifier": merge into memory, load `GuardModel`, classify each line with
-/// the policy instruction, threshold the unsafe probability) conforms to this and is registered under
-/// `ArmEvaluatorRegistry.classifier` in `ArmEvaluatorRegistry.standard`.
+/// Implementations: `ClassifierArmEvaluator` (the real one, via `ArmEvaluator`) and `WeightSignEvaluator`
+/// (cheap and deterministic, for tests and smoke runs).
 public protocol ArmEvaluating: Sendable {
     func evaluate(_ input: ArmEvaluationInput) throws -> ConfusionTally
 }
@@ -43,9 +46,9 @@ public struct ArmEvaluatorRegistry: Sendable {
 
     public init(_ evaluators: [String: any ArmEvaluating] = [:]) { self.evaluators = evaluators }
 
-    /// What a worker ships with. TODO(lead): register the GuardModel-based evaluator under `classifier`.
+    /// What a worker ships with.
     public static var standard: ArmEvaluatorRegistry {
-        ArmEvaluatorRegistry([weightSign: WeightSignEvaluator()])
+        ArmEvaluatorRegistry([classifier: ClassifierArmEvaluator(), weightSign: WeightSignEvaluator()])
     }
 
     public mutating func register(_ name: String, _ evaluator: any ArmEvaluating) { evaluators[name] = evaluator }

@@ -25,7 +25,8 @@ public struct JobSpecError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(source): \(key): \(reason)" }
 }
 
-/// Reads the cluster's merge-search job YAML (documented key by key in `knownKeys`).
+/// Reads a merge-search job: the `uniguard merge-search` YAML (`MergeSearchConfig` keys) plus the cluster's
+/// own keys, all documented in `knownKeys`.
 public struct MergeSearchJobSpecParser: JobSpecParsing {
     public init() {}
 
@@ -33,7 +34,10 @@ public struct MergeSearchJobSpecParser: JobSpecParsing {
     public static let knownKeys: [String: String] = [
         "kind": "merge-search",
         "name": "display name",
-        "candidates": "candidate model directories, best first",
+        "candidates": "candidate model directories or globs (ranked by validation F1 for the classifier evaluator)",
+        "top_k": "candidates kept after ranking (default 3)",
+        "policy": "policy whose validation samples count (default: the top-1 candidate's)",
+        "strategies": "like strategy; a cluster job runs exactly one",
         "base_model": "base model directory (task-vector methods)",
         "methods": "merge methods, e.g. [linear, ties]",
         "subsets": "parameter subsets, e.g. [all, attention]",
@@ -65,9 +69,11 @@ public struct MergeSearchJobSpecParser: JobSpecParsing {
         guard kind == "merge-search" else {
             throw fail("kind", "'\(kind)' jobs are not supported by this coordinator yet; use merge-search")
         }
-        guard let candidates = try r.paths("candidates"), !candidates.isEmpty else {
+        guard let listed = try r.paths("candidates"), !listed.isEmpty else {
             throw fail("candidates", "missing; list the candidate model directories, best first")
         }
+        let candidates = listed.flatMap { Glob.expand($0) }
+        guard !candidates.isEmpty else { throw fail("candidates", "\(listed) matched no model directories") }
         guard let iterations = try r.int("iterations") else { throw fail("iterations", "missing; how many arms to evaluate") }
         guard iterations >= 1 else { throw fail("iterations", "must be at least 1") }
         guard let validation = try r.path("validation") else { throw fail("validation", "missing; the validation JSONL") }
@@ -90,7 +96,12 @@ public struct MergeSearchJobSpecParser: JobSpecParsing {
             } catch let error as MergeError { throw fail("subsets", error.description) }
         }
         spec.methodParameters = try r.nestedNumbers("method_parameters") ?? [:]
-        if let name = try r.string("strategy") {
+        if let names = try r.strings("strategies") {
+            guard names.count == 1, top["strategy"] == nil else {
+                throw fail("strategies", "a cluster job runs one strategy; submit one job per strategy")
+            }
+        }
+        if let name = try r.string("strategy") ?? r.strings("strategies")?.first {
             guard let s = SearchStrategyKind(rawValue: name) else {
                 throw fail("strategy", "'\(name)' is not a strategy; use \(SearchStrategyKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -117,6 +128,11 @@ public struct MergeSearchJobSpecParser: JobSpecParsing {
         spec.evaluator = try r.string("evaluator") ?? MergeSearchJobSpec.defaultEvaluator
         spec.evaluatorOptions = try r.numbers("evaluator_options") ?? [:]
         spec.output = try r.path("output")
+        spec.policy = try r.string("policy")
+        if let k = try r.int("top_k") {
+            guard k >= 1 else { throw fail("top_k", "must be at least 1") }
+            spec.topK = k
+        }
         do { try spec.searchSpace.validate() } catch { throw fail("(search space)", "\(error)") }
         return spec
     }

@@ -1,8 +1,9 @@
 /// A `kind: merge-search` job as the coordinator runs it: the search space, budget and validation data.
 ///
-/// TODO(lead): this is the cluster's stand-in for `MergeSearchConfig` (the `uniguard merge-search` YAML).
-/// When that lands, make `MergeSearchConfig` produce this (or replace it) in `MergeSearchJobSpecParser`, so
-/// the cluster and the local command read the same file. Paths here are absolute on the coordinator.
+/// The job file is the `uniguard merge-search` YAML (`MergeSearchConfig` keys) plus cluster keys
+/// (`validation_shards`, `evaluator`, `evaluator_options`, `output`, `name`, `baseline_f1`). For the classifier
+/// evaluator, submission ranks the candidates exactly like `LocalMergeSearch` (top_k by validation F1), so a
+/// cluster run and a local run with the same seed search the same space. Paths are absolute on the coordinator.
 public struct MergeSearchJobSpec: Codable, Sendable, Equatable {
     /// Display name (defaults to the job file's name).
     public var name: String
@@ -35,6 +36,21 @@ public struct MergeSearchJobSpec: Codable, Sendable, Equatable {
     public var evaluatorOptions: [String: Double]
     /// Where the best arm is exported; nil: `<exports>/<job id>/best` from cluster.conf.
     public var output: String?
+    /// Policy whose validation samples count (nil: the top-1 candidate's policy).
+    public var policy: String?
+    /// Candidates kept after ranking (`top_k`); nil: all, in the order given.
+    public var topK: Int?
+    /// Distinct instructions among the candidates (nil: 1).
+    public var instructionCount: Int?
+    /// Each candidate's own validation F1 from the ranking at submission, best first.
+    public var ranking: [CandidateScore]?
+
+    /// One ranked candidate.
+    public struct CandidateScore: Codable, Sendable, Equatable {
+        public var path: String
+        public var f1: Double
+        public init(path: String, f1: Double) { self.path = path; self.f1 = f1 }
+    }
 
     public init(name: String, candidates: [String], baseModel: String? = nil, methods: [MergeMethodKind] = [.linear],
                 subsets: [ParameterSubset] = [.all], methodParameters: [String: [String: Double]] = [:],
@@ -67,8 +83,8 @@ public struct MergeSearchJobSpec: Codable, Sendable, Equatable {
 
     /// The search space the engine explores.
     public var searchSpace: SearchSpace {
-        SearchSpace(candidates: candidates, methods: methods, subsets: subsets, baseModel: baseModel,
-                    methodParameters: methodParameters)
+        SearchSpace(candidates: candidates, methods: methods, subsets: subsets, instructionCount: instructionCount ?? 1,
+                    baseModel: baseModel, methodParameters: methodParameters)
     }
 
     public var searchOptions: SearchOptions {
@@ -83,5 +99,6 @@ public struct MergeSearchJobSpec: Codable, Sendable, Equatable {
     }
 
     /// Seed for stochastic merges (DARE masks) of one arm: every shard and the export merge identically.
-    public func mergeSeed(arm: ArmID) -> UInt64 { seed &+ UInt64(truncatingIfNeeded: arm.rawValue) }
+    /// The arm id, as `LocalMergeSearch`/`ArmEvaluator` use, so cluster and local runs merge the same models.
+    public func mergeSeed(arm: ArmID) -> UInt64 { UInt64(truncatingIfNeeded: arm.rawValue) }
 }

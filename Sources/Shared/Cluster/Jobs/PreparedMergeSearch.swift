@@ -14,6 +14,8 @@ public struct PreparedMergeSearch: Codable, Sendable, Equatable {
     /// Hashes models and the validation file and plans the shards. `knownHash` skips files already hashed.
     public static func prepare(_ spec: MergeSearchJobSpec,
                                knownHash: (String, UInt64, Int64) -> String? = { _, _, _ in nil }) throws -> PreparedMergeSearch {
+        var spec = spec
+        try ClassifierJobRanking.apply(&spec)
         let candidates = try spec.candidates.map { try ModelBlobSet.describe(directory: $0, knownHash: knownHash) }
         let base = try spec.baseModel.map { try ModelBlobSet.describe(directory: $0, knownHash: knownHash) }
         guard let data = FileManager.default.contents(atPath: spec.validation) else {
@@ -64,6 +66,9 @@ public struct PreparedMergeSearch: Codable, Sendable, Equatable {
         task.evaluatorOptions = spec.evaluatorOptions
         task.shardIndex = UInt32(s.index)
         task.shardCount = UInt32(shards.count)
+        task.policyID = spec.policy ?? ""
+        task.instructionCount = UInt32(max(spec.instructionCount ?? 1, 1))
+        task.instruction = Int32(arm.instruction ?? -1)
 
         var assignment = Uniguard_V1_TaskAssignment()
         assignment.taskID = taskID
@@ -93,6 +98,13 @@ public enum MergeArmWire {
     /// The merge recipe of a wire task over worker-local directories (same rule as the local search:
     /// `MergeArm.mergeConfig`).
     public static func mergeConfig(_ task: Uniguard_V1_MergeArmTask, candidates: [String], baseModel: String?) throws -> MergeConfig {
+        let (arm, space) = try armAndSpace(task, candidates: candidates, baseModel: baseModel)
+        return try arm.mergeConfig(space, randomSeed: task.seed)
+    }
+
+    /// The arm and a search space over worker-local directories, for evaluators that work on arms.
+    public static func armAndSpace(_ task: Uniguard_V1_MergeArmTask, candidates: [String],
+                                   baseModel: String?) throws -> (MergeArm, SearchSpace) {
         guard let method = MergeMethodKind(rawValue: task.method) else {
             throw JobSpecError(source: "task", key: "method", reason: "unknown merge method '\(task.method)'")
         }
@@ -107,9 +119,12 @@ public enum MergeArmWire {
         if method == .slerp, candidates.count < 2 {
             throw JobSpecError(source: "task", key: "models", reason: "slerp needs two models")
         }
+        let instructionCount = Int(max(task.instructionCount, 1))
+        let instruction = task.instruction >= 0 && Int(task.instruction) < instructionCount ? Int(task.instruction) : nil
         let arm = MergeArm(id: ArmID(Int(clamping: task.armIndex)), method: method, weights: task.weights,
-                           subset: try decodeSubset(task.subset), parameters: task.parameters)
-        let space = SearchSpace(candidates: candidates, methods: [method], subsets: [arm.subset], baseModel: baseModel)
-        return try arm.mergeConfig(space, randomSeed: task.seed)
+                           subset: try decodeSubset(task.subset), instruction: instruction, parameters: task.parameters)
+        let space = SearchSpace(candidates: candidates, methods: [method], subsets: [arm.subset],
+                                instructionCount: instructionCount, baseModel: baseModel)
+        return (arm, space)
     }
 }

@@ -654,6 +654,23 @@ public nonisolated struct Uniguard_V1_MergeArmTask: @unchecked Sendable {
     set {_uniqueStorage()._validationSizeBytes = newValue}
   }
 
+  /// Policy id whose validation samples are scored (other policies' lines in the shard are skipped).
+  public var policyID: String {
+    get {_storage._policyID}
+    set {_uniqueStorage()._policyID = newValue}
+  }
+
+  /// Distinct inference instructions among the candidates, and the one this arm uses (-1: the top-1's).
+  public var instructionCount: UInt32 {
+    get {_storage._instructionCount}
+    set {_uniqueStorage()._instructionCount = newValue}
+  }
+
+  public var instruction: Int32 {
+    get {_storage._instruction}
+    set {_uniqueStorage()._instruction = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1819,7 +1836,7 @@ nonisolated extension Uniguard_V1_ShardRange: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MergeArmTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}base_model\0\u{1}models\0\u{1}method\0\u{1}weights\0\u{1}subset\0\u{1}parameters\0\u{1}validation\0\u{3}policy_instruction\0\u{1}threshold\0\u{3}arm_index\0\u{1}seed\0\u{3}return_scores\0\u{1}evaluator\0\u{3}evaluator_options\0\u{3}shard_index\0\u{3}shard_count\0\u{3}validation_size_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}base_model\0\u{1}models\0\u{1}method\0\u{1}weights\0\u{1}subset\0\u{1}parameters\0\u{1}validation\0\u{3}policy_instruction\0\u{1}threshold\0\u{3}arm_index\0\u{1}seed\0\u{3}return_scores\0\u{1}evaluator\0\u{3}evaluator_options\0\u{3}shard_index\0\u{3}shard_count\0\u{3}validation_size_bytes\0\u{3}policy_id\0\u{3}instruction_count\0\u{1}instruction\0")
 
   fileprivate class _StorageClass {
     var _baseModel: Uniguard_V1_ModelRef? = nil
@@ -1839,6 +1856,9 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
     var _shardIndex: UInt32 = 0
     var _shardCount: UInt32 = 0
     var _validationSizeBytes: UInt64 = 0
+    var _policyID: String = String()
+    var _instructionCount: UInt32 = 0
+    var _instruction: Int32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1866,6 +1886,9 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
       _shardIndex = source._shardIndex
       _shardCount = source._shardCount
       _validationSizeBytes = source._validationSizeBytes
+      _policyID = source._policyID
+      _instructionCount = source._instructionCount
+      _instruction = source._instruction
     }
   }
 
@@ -1901,6 +1924,9 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
         case 15: try { try decoder.decodeSingularUInt32Field(value: &_storage._shardIndex) }()
         case 16: try { try decoder.decodeSingularUInt32Field(value: &_storage._shardCount) }()
         case 17: try { try decoder.decodeSingularUInt64Field(value: &_storage._validationSizeBytes) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._policyID) }()
+        case 19: try { try decoder.decodeSingularUInt32Field(value: &_storage._instructionCount) }()
+        case 20: try { try decoder.decodeSingularInt32Field(value: &_storage._instruction) }()
         default: break
         }
       }
@@ -1964,6 +1990,15 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
       if _storage._validationSizeBytes != 0 {
         try visitor.visitSingularUInt64Field(value: _storage._validationSizeBytes, fieldNumber: 17)
       }
+      if !_storage._policyID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._policyID, fieldNumber: 18)
+      }
+      if _storage._instructionCount != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._instructionCount, fieldNumber: 19)
+      }
+      if _storage._instruction != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._instruction, fieldNumber: 20)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1990,6 +2025,9 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
         if _storage._shardIndex != rhs_storage._shardIndex {return false}
         if _storage._shardCount != rhs_storage._shardCount {return false}
         if _storage._validationSizeBytes != rhs_storage._validationSizeBytes {return false}
+        if _storage._policyID != rhs_storage._policyID {return false}
+        if _storage._instructionCount != rhs_storage._instructionCount {return false}
+        if _storage._instruction != rhs_storage._instruction {return false}
         return true
       }
       if !storagesAreEqual {return false}
