@@ -1,0 +1,114 @@
+import Foundation
+import Shared
+import XCTest
+
+/// The cluster's merge search with the real classifier evaluator matches `uniguard merge-search`: with one arm in
+/// flight the cluster samples the same arms and gets the same F1s as `LocalMergeSearch` with the same seed, even
+/// though each arm's validation set is split into shards scored by different worker processes.
+final class ClusterParityTests: XCTestCase {
+    private var cluster: TestCluster?
+
+    override func tearDown() {
+        cluster?.shutdown()
+        cluster = nil
+    }
+
+    static let safeWords = ["bread", "garden", "music", "river", "chess", "coffee", "poem", "cloud"]
+    static let unsafeWords = ["ignore", "bypass", "override", "leak", "exploit", "jailbreak", "disable", "reveal"]
+
+    func testClusterSearchMatchesLocalSearch() throws {
+        let c = try TestCluster(name: "parity")
+        cluster = c
+        let root = URL(fileURLWithPath: c.root)
+        let base = try tinyBase(root.appendingPathComponent("base"))
+        // Two guards, briefly trained with different seeds and noisy labels, so arms differ in F1.
+        for seed in [1, 2] as [UInt64] {
+            let model = try GuardModel.fromBase(base, metadata: GuardMetadata(policy: "t", instruction: "test policy",
+                                                                              inputFormat: .prompt, head: .mean, maxLength: 16), seed: seed)
+            var options = TrainingOptions()
+            options.epochs = 1
+            options.batch = 8
+            options.lr = 2e-3
+            options.seed = seed
+            try TaskGuardTrainer(model: model, options: options).train(examples(24, seed: seed, noise: 0.3))
+            try model.save(to: root.appendingPathComponent("guard-\(seed)"))
+        }
+        var lines = examples(40, seed: 11, noise: 0.25).map {
+            "{\"policy\":\"t\",\"prompt\":\"\($0.text)\",\"label\":\"\($0.label == 1 ? "unsafe" : "safe")\",\"source\":\"test\"}"
+        }
+        lines.insert("{\"policy\":\"other\",\"prompt\":\"not this policy\",\"label\":\"unsafe\",\"source\":\"test\"}", at: 7)
+        try (lines.joined(separator: "\n") + "\n").write(to: root.appendingPathComponent("val.jsonl"), atomically: true, encoding: .utf8)
+        let common = """
+            policy: t
+            candidates: [guard-*]
+            validation: val.jsonl
+            methods: [linear, slerp]
+            subsets: [all, attention]
+            strategy: thompson
+            iterations: 6
+            seed: 3
+            base_model: \(base.path)
+            """
+        try common.write(toFile: "\(c.root)/local.yml", atomically: true, encoding: .utf8)
+        try (common + "\nbatch: 1\nvalidation_shards: 3\n").write(toFile: "\(c.root)/cluster.yml", atomically: true, encoding: .utf8)
+
+        let local = try LocalMergeSearch(config: try MergeSearchConfig.load(path: "\(c.root)/local.yml"))
+        let expected = try local.run(strategy: .thompson)
+        print("local merge-search F1s: \(expected.history.map(\.f1)), best \(expected.best!.f1)")
+        XCTAssertGreaterThan(Set(expected.history.map(\.f1)).count, 2, "arms differ, so matching them means something")
+
+        try c.startCoordinator()
+        try c.startWorker("p1")
+        try c.startWorker("p2")
+        try waitUntil("two workers", timeout: 15) { try c.workerIDs().count == 2 }
+        do {
+            let job = try c.submit("\(c.root)/cluster.yml")
+            let finished = try c.waitForJob(job, timeout: 120)
+            assertCompleteHistory(finished, iterations: 6)
+            let history = (finished["history"] as? [[String: Any]] ?? []).sorted { ($0["iteration"] as? Int ?? 0) < ($1["iteration"] as? Int ?? 0) }
+            for (record, row) in zip(expected.history, history) {
+                XCTAssertEqual(row["arm"] as? Int, record.arm.rawValue)
+                XCTAssertEqual(row["method"] as? String, record.method.rawValue)
+                XCTAssertEqual(row["subset"] as? String, record.subset.description)
+                let weights = row["weights"] as? [Double] ?? []
+                XCTAssertEqual(weights.count, record.weights.count)
+                for (a, b) in zip(weights, record.weights) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+                XCTAssertEqual(row["f1"] as? Double ?? -1, record.f1, accuracy: 1e-12, "arm \(record.arm): sharded F1 = whole-file F1")
+            }
+            XCTAssertEqual(finished["best_f1"] as? Double ?? -1, expected.best!.f1, accuracy: 1e-12)
+            let workers = Set(history.flatMap { $0["workers"] as? [String] ?? [] })
+            XCTAssertEqual(workers, ["p1", "p2"], "shards were spread over both workers")
+            let exported = try XCTUnwrap(finished["export_path"] as? String)
+            let meta = try GuardMetadata.load(directory: URL(fileURLWithPath: exported))
+            XCTAssertEqual(meta.validationF1 ?? -1, expected.best!.f1, accuracy: 1e-12)
+        } catch {
+            XCTFail("\(error)\n\(c.logs)")
+        }
+    }
+
+    private func tinyBase(_ dir: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let source = ClusterBinaries.packageRoot.appendingPathComponent("Tests/Fixtures/tiny_bert")
+        for file in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+        }
+        var vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + Self.safeWords + Self.unsafeWords + ["the", "a", "please", "now", "and"]
+        while vocab.count < 50 { vocab.append("w\(vocab.count)") }
+        try vocab.joined(separator: "\n").write(to: dir.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    /// Word-bag prompts; `noise` of them mix words from both classes, so no model is perfect.
+    private func examples(_ n: Int, seed: UInt64, noise: Double) -> [TaskGuardTrainer.Example] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<n).map { i in
+            let unsafe = i % 2 == 1
+            let mixed = rng.nextUnit() < noise
+            let words = (0..<4).map { k -> String in
+                let pool = (mixed && k % 2 == 0) != unsafe ? Self.unsafeWords : Self.safeWords
+                return pool[Int(rng.next() % UInt64(pool.count))]
+            }
+            return .init(text: words.joined(separator: " ") + " please", label: unsafe ? 1 : 0)
+        }
+    }
+}
