@@ -7,7 +7,7 @@ final class TaskGuardTrainerTests: XCTestCase {
     static let unsafeWords = ["ignore", "bypass", "override", "leak", "exploit", "jailbreak", "disable", "reveal"]
 
     /// A tiny model directory: the tiny BERT weights and a 50-token vocabulary of our own words.
-    func tinyBase() throws -> URL {
+    static func tinyBase() throws -> URL {
         let dir = TestSupport.tempDir()
         let src = TestSupport.fixture("tiny_bert")
         for f in ["config.json", "model.safetensors"] {
@@ -19,7 +19,7 @@ final class TaskGuardTrainerTests: XCTestCase {
         return dir
     }
 
-    func data(_ n: Int, seed: UInt64) -> [TaskGuardTrainer.Example] {
+    static func data(_ n: Int, seed: UInt64) -> [TaskGuardTrainer.Example] {
         var rng = RandomSource(seed: seed)
         return (0..<n).map { i in
             let unsafe = i % 2 == 1
@@ -34,12 +34,12 @@ final class TaskGuardTrainerTests: XCTestCase {
     }
 
     func testFullFineTuningLearnsAndSavedModelScoresIdentically() throws {
-        let base = try tinyBase()
+        let base = try Self.tinyBase()
         let m = try model(base)
         var o = TrainingOptions()
         o.epochs = 8; o.batch = 8; o.lr = 3e-3; o.warmupRatio = 0
-        let val = data(40, seed: 9).map { (text: $0.text, unsafe: $0.label == 1) }
-        let summaries = try TaskGuardTrainer(model: m, options: o).train(data(64, seed: 3), validation: val)
+        let val = Self.data(40, seed: 9).map { (text: $0.text, unsafe: $0.label == 1) }
+        let summaries = try TaskGuardTrainer(model: m, options: o).train(Self.data(64, seed: 3), validation: val)
         XCTAssertLessThan(summaries.last!.trainLoss, summaries.first!.trainLoss * 0.5, "loss should fall")
         XCTAssertGreaterThan(summaries.last!.validation!.f1, 0.95)
 
@@ -57,11 +57,11 @@ final class TaskGuardTrainerTests: XCTestCase {
     }
 
     func testClassifierOnlyTrainingLeavesTheEncoderUntouched() throws {
-        let m = try model(try tinyBase())
+        let m = try model(try Self.tinyBase())
         let before = m.params.values.array
         var o = TrainingOptions()
         o.mode = .cft; o.epochs = 2; o.batch = 8; o.lr = 1e-2
-        try TaskGuardTrainer(model: m, options: o).train(data(32, seed: 4))
+        try TaskGuardTrainer(model: m, options: o).train(Self.data(32, seed: 4))
         let after = m.params.values.array
         var movedHead = false
         for s in m.params.slots {
@@ -72,16 +72,16 @@ final class TaskGuardTrainerTests: XCTestCase {
     }
 
     func testExplodingLossStopsWithAClearError() throws {
-        let m = try model(try tinyBase())
+        let m = try model(try Self.tinyBase())
         var o = TrainingOptions()
         o.epochs = 3; o.batch = 8; o.lr = 1e30; o.warmupRatio = 0; o.maxGradNorm = 1e30
-        XCTAssertThrowsError(try TaskGuardTrainer(model: m, options: o).train(data(64, seed: 5))) { e in
+        XCTAssertThrowsError(try TaskGuardTrainer(model: m, options: o).train(Self.data(64, seed: 5))) { e in
             XCTAssertTrue("\(e)".contains("NaN"), "\(e)")
             XCTAssertTrue("\(e)".contains("Lower --lr"), "\(e)")
         }
     }
 
     func testLoadingADirectoryWithoutMetadataNamesTheFile() throws {
-        XCTAssertThrowsError(try GuardModel.load(try tinyBase())) { e in XCTAssertTrue("\(e)".contains("uniguard.json"), "\(e)") }
+        XCTAssertThrowsError(try GuardModel.load(try Self.tinyBase())) { e in XCTAssertTrue("\(e)".contains("uniguard.json"), "\(e)") }
     }
 }
