@@ -54,3 +54,45 @@ seed: 7
 YML
 "$U" merge-search --config "$OUT/merge-search.yml" --out "$OUT/merge-search" 2>"$OUT/merge-search.log"
 echo "(per-arm log: $OUT/merge-search.log; plot: $OUT/merge-search/convergence.svg)"
+
+echo
+echo "== 6. The same Thompson search on the cluster: coordinator (SQLite state) + 2 local worker processes over ZeroMQ"
+C="$OUT/cluster"
+rm -rf "$C" && mkdir -p "$C"
+cat > "$C/cluster.conf" <<TOML
+# Demo cluster: port 0 picks a free port (written to var/coordinator.sqlite.endpoint).
+[coordinator]
+endpoint = "tcp://127.0.0.1:0"
+[storage]
+database = "var/coordinator.sqlite"
+exports = "var/exports"
+local_worker_cache = "var/worker-cache"
+TOML
+# One arm in flight and two validation shards per arm (one per worker), so the cluster reproduces the local run.
+cat > "$C/job.yaml" <<YML
+kind: merge-search
+policy: prompt_injection
+candidates: [../taskguard-*]
+top_k: 3
+validation: ../data/split/val.jsonl
+methods: [linear, slerp]
+subsets: [all, attention, attention_output, all_but_classifier]
+strategy: thompson
+iterations: ${DEMO_ITERATIONS:-30}
+batch: 1
+validation_shards: 2
+seed: 7
+YML
+"$BIN/coordinator" serve --config "$C/cluster.conf" --local-workers 2 > "$C/coordinator.log" 2>&1 &
+CPID=$!
+trap 'kill $CPID 2>/dev/null; pkill -f "$BIN/worker" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s "$C/var/coordinator.sqlite.endpoint" ] && break; sleep 0.2; done
+EP=$(cat "$C/var/coordinator.sqlite.endpoint")
+JOB=$("$BIN/coordinator" submit --endpoint "$EP" "$C/job.yaml")
+echo "submitted $JOB to $EP"
+"$BIN/coordinator" status --endpoint "$EP" "$JOB" --watch > /dev/null
+"$BIN/coordinator" status --endpoint "$EP" "$JOB"
+LOCAL=$(python3 -c "import json,sys; print(max(json.loads(l)['f1'] for l in open(sys.argv[1])))" "$OUT/merge-search/history-thompson.jsonl")
+CLUSTER=$("$BIN/coordinator" status --endpoint "$EP" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print([j for j in d['jobs'] if j.get('id')=='$JOB'][0].get('best_f1'))")
+echo "best F1: local uniguard merge-search (thompson, seed 7) $LOCAL; cluster job $JOB $CLUSTER"
+kill $CPID 2>/dev/null; wait $CPID 2>/dev/null || true

@@ -204,16 +204,13 @@ final class TokenizerTests: XCTestCase {
         }
     }
 
-    func testTokenizeIsFast() throws {
+    func testLongMixedScriptInputTokenizesAsItsRepeatedParts() throws {
+        // Half a megabyte of mixed scripts: the long-input path must agree with tokenizing one copy.
         let tok = try Self.fromVocab()
         let text = try Self.cases().map(\.text).joined(separator: " ")
-        let corpus = String(repeating: text + " ", count: 120)  // ~0.5 MB of mixed scripts
-        let start = Date()
-        let ids = tok.encode(corpus, maxLength: nil).ids
-        let seconds = Date().timeIntervalSince(start)
-        print("tokenized \(corpus.utf8.count) bytes into \(ids.count) ids in \(String(format: "%.3f", seconds)) s")
-        XCTAssertGreaterThan(ids.count, 100_000)
-        XCTAssertLessThan(seconds, 30)  // loose: debug build on a shared machine
+        let corpus = String(repeating: text + " ", count: 120)
+        let once = tok.tokenize(text)
+        XCTAssertEqual(tok.tokenize(corpus), Array([[String]](repeating: once, count: 120).joined()))
     }
 
     private func temporaryDirectory() throws -> URL {
