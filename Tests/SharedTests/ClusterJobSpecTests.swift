@@ -45,6 +45,19 @@ final class ClusterJobSpecTests: XCTestCase {
         XCTAssertEqual(spec.output, "/jobs/out/best")
     }
 
+    func testAcceptsTheLocalMergeSearchKeys() throws {
+        let yaml = "policy: safety\ncandidates: [a, b]\ntop_k: 2\nstrategies: [random]\niterations: 3\nvalidation: v.jsonl\nevaluator: weight-sign"
+        let spec = try MergeSearchJobSpecParser().parse(yaml: yaml, baseDirectory: "/d", source: "j")
+        XCTAssertEqual(spec.policy, "safety")
+        XCTAssertEqual(spec.topK, 2)
+        XCTAssertEqual(spec.strategy, .random)
+        XCTAssertEqual(spec.mergeSeed(arm: ArmID(7)), 7, "arm id as seed, like LocalMergeSearch")
+        XCTAssertThrowsError(try MergeSearchJobSpecParser().parse(
+            yaml: "candidates: [a]\nstrategies: [random, ucb]\niterations: 3\nvalidation: v", baseDirectory: "/", source: "j")) {
+            XCTAssertEqual(($0 as? JobSpecError)?.key, "strategies")
+        }
+    }
+
     func testBadSpecsNameTheKey() {
         let cases: [(String, String)] = [
             ("candidates: [a]\niterations: 3\nvalidation: v\nitertions: 4", "itertions"),
