@@ -95,4 +95,4 @@ echo "submitted $JOB to $EP"
 LOCAL=$(python3 -c "import json,sys; print(max(json.loads(l)['f1'] for l in open(sys.argv[1])))" "$OUT/merge-search/history-thompson.jsonl")
 CLUSTER=$("$BIN/coordinator" status --endpoint "$EP" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print([j for j in d['jobs'] if j.get('id')=='$JOB'][0].get('best_f1'))")
 echo "best F1: local uniguard merge-search (thompson, seed 7) $LOCAL; cluster job $JOB $CLUSTER"
-kill $CPID 2>/dev/null; wait $CPID 2>/dev/null || true
+kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true
