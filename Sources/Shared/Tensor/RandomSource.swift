@@ -3,7 +3,7 @@ import Foundation
 /// Deterministic randomness for training: a seedable xoshiro256** stream (weight initialisation, shuffling)
 /// plus stateless counter hashing (dropout masks that depend only on seed, sample and position, not on
 /// thread scheduling or how a batch is split across workers).
-public struct RandomSource: RandomNumberGenerator, Sendable {
+public struct RandomSource: RandomNumberGenerator, Codable, Sendable, Hashable {
     private var s0, s1, s2, s3: UInt64
 
     public init(seed: UInt64) {

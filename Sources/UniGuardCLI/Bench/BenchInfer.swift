@@ -40,7 +40,7 @@ struct BenchInfer: ParsableCommand {
         let lat = try BenchStats.time(runs: runs) { try classify(one) }
         let e2e = try BenchStats.time(runs: runs) { try classify(tokenizer.batch([Self.prompt], maxLength: 512)) }
 
-        var g = SplitMix64(seed: 1234)
+        var g = RandomSource(seed: 1234)
         let texts = (0..<32).map { _ in (0..<300).map { _ in Self.words[Int(g.next() % UInt64(Self.words.count))] }.joined(separator: " ") }
         let big = tokenizer.batch(texts, maxLength: 64)
         precondition(big.seqLen == 64 && big.lengths.allSatisfy { $0 == 64 })
@@ -56,18 +56,5 @@ struct BenchInfer: ParsableCommand {
                                    "tokens_per_s": round3(32 * 64 * Double(throughputIters) / total)],
             "peak_rss_mib": peakRSSMiB(),
         ])
-    }
-}
-
-/// SplitMix64: a tiny seeded generator for reproducible benchmark inputs.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }

@@ -19,7 +19,7 @@ struct BenchTrain: ParsableCommand {
         let meta = GuardMetadata(policy: "bench", instruction: "", inputFormat: .prompt, head: .mean, maxLength: seq)
         let model = try GuardModel.fromBase(dir, metadata: meta, seed: 1234)
         let rssLoaded = currentRSSMiB()
-        var g = SplitMix64(seed: 1234)
+        var g = RandomSource(seed: 1234)
         let texts = (0..<batch).map { _ in (0..<300).map { _ in BenchInfer.words[Int(g.next() % UInt64(BenchInfer.words.count))] }.joined(separator: " ") }
         let tokens = model.tokenizer.batch(texts, maxLength: seq)
         precondition(tokens.seqLen == seq && tokens.lengths.allSatisfy { $0 == seq })
