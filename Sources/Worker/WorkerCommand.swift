@@ -94,25 +94,10 @@ struct WorkerCommand: ParsableCommand {
             }
         }
         let stop = Guarded(false)
-        let trap = WorkerSignalTrap(stop: stop)
+        let trap = SignalTrap(stop: stop)
         let daemon = try WorkerDaemon(settings: settings, evaluators: .standard, logger: logger, stopRequested: stop)
         logger.info("worker \(workerID): \(slots) slots, cache \(cache), coordinator \(coordinator)\(settings.curve != nil ? " (CURVE)" : "")")
         daemon.run()
         withExtendedLifetime(trap) {}
-    }
-}
-
-/// Turns SIGINT/SIGTERM into an orderly goodbye to the coordinator.
-final class WorkerSignalTrap {
-    private var sources: [DispatchSourceSignal] = []
-
-    init(stop: Guarded<Bool>) {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { stop.value = true }
-            source.resume()
-            sources.append(source)
-        }
     }
 }

@@ -63,18 +63,3 @@ struct ServeCommand: ParsableCommand {
         logger.info("coordinator stopped")
     }
 }
-
-/// Turns SIGINT/SIGTERM into a stop request the event loop sees within one poll interval.
-final class SignalTrap {
-    private var sources: [DispatchSourceSignal] = []
-
-    init(stop: Guarded<Bool>) {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { stop.value = true }
-            source.resume()
-            sources.append(source)
-        }
-    }
-}

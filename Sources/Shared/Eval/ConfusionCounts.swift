@@ -4,6 +4,11 @@ public struct ConfusionCounts: Codable, Sendable, Equatable {
 
     public init(tp: Int = 0, fp: Int = 0, tn: Int = 0, fn: Int = 0) { self.tp = tp; self.fp = fp; self.tn = tn; self.fn = fn }
 
+    /// Counts verdicts `score >= threshold` against the truth.
+    public init(scores: [Float], unsafe: [Bool], threshold: Float) {
+        for (s, u) in zip(scores, unsafe) { add(predictedUnsafe: s >= threshold, actuallyUnsafe: u) }
+    }
+
     public mutating func add(predictedUnsafe: Bool, actuallyUnsafe: Bool) {
         switch (predictedUnsafe, actuallyUnsafe) {
         case (true, true): tp += 1

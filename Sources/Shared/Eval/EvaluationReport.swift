@@ -21,12 +21,9 @@ public struct EvaluationReport: Codable, Sendable {
 
     /// Builds a report from per-sample scores (probability of unsafe) and labels.
     public static func from(scores: [Float], unsafe: [Bool], threshold: Float, seconds: [Double]) -> EvaluationReport {
-        var c = ConfusionCounts()
+        let c = ConfusionCounts(scores: scores, unsafe: unsafe, threshold: threshold)
         var safeT = 0.0, unsafeT = 0.0
-        for i in scores.indices {
-            c.add(predictedUnsafe: scores[i] >= threshold, actuallyUnsafe: unsafe[i])
-            if unsafe[i] { unsafeT += seconds[i] } else { safeT += seconds[i] }
-        }
+        for i in scores.indices { if unsafe[i] { unsafeT += seconds[i] } else { safeT += seconds[i] } }
         let nU = unsafe.filter { $0 }.count, nS = unsafe.count - nU
         return EvaluationReport(counts: c, rocAUC: ROCAUC.compute(scores: scores, unsafe: unsafe),
                                 secondsPerSafeSample: nS == 0 ? 0 : safeT / Double(nS),

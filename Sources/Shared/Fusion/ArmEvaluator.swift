@@ -36,11 +36,6 @@ public final class ArmEvaluator {
 
     /// Confusion counts of `arm` on `items[shard]` (prompts with truth), unsafe = positive.
     public func evaluate(_ arm: MergeArm, items: [(prompt: String, unsafe: Bool)], shard: Range<Int>? = nil) throws -> ConfusionCounts {
-        let m = try model(for: arm)
-        let part = shard.map { Array(items[$0]) } ?? items
-        let scores = try m.scores(inputs: part.map { m.input(for: $0.prompt) })
-        var c = ConfusionCounts()
-        for (s, it) in zip(scores, part) { c.add(predictedUnsafe: s >= m.metadata.threshold, actuallyUnsafe: it.unsafe) }
-        return c
+        try model(for: arm).confusionCounts(shard.map { Array(items[$0]) } ?? items)
     }
 }

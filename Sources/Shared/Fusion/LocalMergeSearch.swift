@@ -22,10 +22,7 @@ public final class LocalMergeSearch {
         self.items = items
         var ranked: [(path: String, f1: Double)] = []
         for c in config.candidates {
-            let m = try GuardModel.load(URL(fileURLWithPath: c))
-            let scores = try m.scores(inputs: items.map { m.input(for: $0.prompt) })
-            var counts = ConfusionCounts()
-            for (s, it) in zip(scores, items) { counts.add(predictedUnsafe: s >= m.metadata.threshold, actuallyUnsafe: it.unsafe) }
+            let counts = try GuardModel.load(URL(fileURLWithPath: c)).confusionCounts(items)
             ranked.append((c, counts.f1))
             log(String(format: "candidate %@: validation F1 %.4f", c, counts.f1))
         }

@@ -62,17 +62,17 @@ public final class GuardModel: @unchecked Sendable {
     public func scores(inputs: [String], batchSize: Int = 32) throws -> [Float] {
         var out = [Float](repeating: 0, count: inputs.count)
         let encs = inputs.map { tokenizer.encode($0, maxLength: metadata.maxLength) }
-        let order = encs.indices.sorted { encs[$0].ids.count < encs[$1].ids.count }
-        var start = 0
-        while start < order.count {
-            let rows = Array(order[start..<min(order.count, start + batchSize)])
-            let batch = TokenBatch.padded(rows.map { encs[$0] }, pad: tokenizer.special.pad)
-            let hidden = try encoder.forward(batch, workspace: workspace)
+        try encoder.forwardSortedByLength(encs, pad: tokenizer.special.pad, batchSize: batchSize, workspace: workspace) { rows, batch, hidden in
             let logits = head.computeLogits(hidden: hidden, batch: batch)
             for (i, r) in rows.enumerated() { out[r] = Self.unsafeProbability(logits[2 * i], logits[2 * i + 1]) }
-            start += batchSize
         }
         return out
+    }
+
+    /// Confusion counts of this model's verdicts on prompts with their truth (unsafe = positive).
+    public func confusionCounts(_ items: [(prompt: String, unsafe: Bool)]) throws -> ConfusionCounts {
+        let scores = try self.scores(inputs: items.map { input(for: $0.prompt) })
+        return ConfusionCounts(scores: scores, unsafe: items.map(\.unsafe), threshold: metadata.threshold)
     }
 
     /// softmax(logits)[unsafe] computed stably as a sigmoid of the logit difference.

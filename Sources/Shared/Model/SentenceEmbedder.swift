@@ -34,17 +34,11 @@ public final class SentenceEmbedder: @unchecked Sendable {
         let h = dimension
         let out = Tensor(zeros: [texts.count, h])
         let encs = texts.map { tokenizer.encode($0, maxLength: maxLength) }
-        let order = encs.indices.sorted { encs[$0].ids.count < encs[$1].ids.count }
-        var start = 0
-        while start < order.count {
-            let rows = Array(order[start..<min(order.count, start + batchSize)])
-            let batch = TokenBatch.padded(rows.map { encs[$0] }, pad: tokenizer.special.pad)
-            let hidden = try encoder.forward(batch, workspace: workspace)
+        try encoder.forwardSortedByLength(encs, pad: tokenizer.special.pad, batchSize: batchSize, workspace: workspace) { rows, batch, hidden in
             let pooled = Tensor(zeros: [rows.count, h])
             Pooling.mean(hidden, mask: batch.mask, batch: rows.count, seqLen: batch.seqLen, hidden: h, into: pooled.data)
             Pooling.l2Normalize(pooled.data, rows: rows.count, cols: h)
             for (i, r) in rows.enumerated() { (out.data + r * h).update(from: pooled.data + i * h, count: h) }
-            start += batchSize
         }
         return out
     }
