@@ -21,6 +21,9 @@ struct ClassifyCommand: ParsableCommand {
             defaultPolicy = try policy.map { try PolicyText.resolve($0) }
         } catch { fail("\(error)") }
         func answer(_ text: String, _ policyText: String?) throws -> String {
+            if policyText == nil && guardModel.requiresPolicy {
+                throw ValidationError("\(model) is a MultiTaskGuard with no default policy: pass --policy FILE.yaml|ID (or a \"policy\" field per input line)")
+            }
             let score = try guardModel.scores(inputs: [guardModel.input(for: text, policyText: policyText)])[0]
             let label = score >= guardModel.metadata.threshold ? "unsafe" : "safe"
             return "{\"label\":\"\(label)\",\"score\":\(score)}"

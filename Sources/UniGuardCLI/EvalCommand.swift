@@ -8,7 +8,8 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: "Classifier model directory (repeat for one table of several models).") var model: [String]
     @Option(help: "Samples JSONL.") var data: String
-    @Option(help: "Only samples of this policy (default: the model's policy).") var policy: String?
+    @Option(help: "Only samples of this policy: an id, or a policy YAML file (its text is the instruction; e.g. a policy the model never saw). Default: the model's policy.") var policy: String?
+    @Option(help: "Policy pack whose texts instruction-format models read for each sample's policy (default: the bundled policies/).") var policies: String?
     @Flag(help: "Evaluate every sample whatever its policy.") var allPolicies = false
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Skip malformed lines instead of stopping.") var skipInvalid = false
@@ -21,11 +22,15 @@ struct EvalCommand: ParsableCommand {
             var objects: [[String: Any]] = []
             for dir in model {
                 let m = try GuardModel.load(URL(fileURLWithPath: dir))
-                let pol = policy ?? m.metadata.policy
+                let instructions = try PolicyInstructions(model: m, policyArgument: policy, pack: policies)
+                let pol = instructions.selected
+                let every = allPolicies || pol == MultiTaskGuard.policyID
                 let reader = try SampleReader(path: data, skipInvalid: skipInvalid)
                 var items: [(text: String, unsafe: Bool)] = []
                 try reader.forEachSample { s in
-                    if allPolicies || s.policy == pol { items.append((m.input(for: s.prompt), s.label == .unsafe)) }
+                    if every || s.policy == pol {
+                        items.append((m.input(for: s.prompt, policyText: try instructions.text(for: s.policy)), s.label == .unsafe))
+                    }
                 }
                 if reader.skippedCount > 0 { note(reader.skipReport) }
                 guard !items.isEmpty else { throw TrainingError.noData("\(data): no samples for policy '\(pol)'") }
@@ -63,4 +68,35 @@ enum EvalTable {
     }
 
     static func f(_ x: Double) -> String { String(format: "%.4f", x) }
+}
+
+/// The instruction text an instruction-format model reads for each sample: the `--policy` YAML's text for its
+/// policy, the model's own instruction for its policy, otherwise the pack's text for the sample's policy.
+final class PolicyInstructions {
+    let selected: String
+    private let model: GuardModel
+    private var fromFile: Policy?
+    private let packDirectory: String?
+    private var pack: PolicyPack?
+
+    init(model: GuardModel, policyArgument: String?, pack: String?) throws {
+        self.model = model
+        packDirectory = pack
+        if let arg = policyArgument, arg.hasSuffix(".yaml") || arg.hasSuffix(".yml") || FileManager.default.fileExists(atPath: arg) {
+            let p = try PolicyParser.load(path: arg)
+            fromFile = p
+            selected = p.id
+        } else {
+            selected = policyArgument ?? model.metadata.policy
+        }
+    }
+
+    /// nil means the model's stored instruction.
+    func text(for policy: String) throws -> String? {
+        guard model.metadata.inputFormat == .instruction else { return nil }
+        if let f = fromFile, f.id == policy { return f.instructionText }
+        if policy == model.metadata.policy && !model.metadata.instruction.isEmpty { return nil }
+        if pack == nil { pack = try PolicyPack.load(directory: try PolicyLocation.directory(packDirectory)) }
+        return try pack!.policy(policy).instructionText
+    }
 }

@@ -58,6 +58,10 @@ public final class GuardModel: @unchecked Sendable {
         }
     }
 
+    /// Whether inputs need a policy from the caller: an instruction-format model without a stored instruction
+    /// (a MultiTaskGuard serves whatever policy it is given).
+    public var requiresPolicy: Bool { metadata.inputFormat == .instruction && metadata.instruction.isEmpty }
+
     /// P(unsafe) for each already-formatted input; similar lengths are batched together.
     public func scores(inputs: [String], batchSize: Int = 32) throws -> [Float] {
         var out = [Float](repeating: 0, count: inputs.count)

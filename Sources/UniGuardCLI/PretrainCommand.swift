@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `uniguard pretrain`: guardrail-instruction pretraining of a MultiTaskGuard on a corpus from `uniguard corpus build`.
+struct PretrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pretrain",
+        abstract: "Pretrain a MultiTaskGuard (MLM + Alice++ + classification) on an instruction-formatted corpus.",
+        discussion: "Checkpoints go to OUT/checkpoints/step-N every --checkpoint-every steps; --resume OUT (or a checkpoint directory) continues from the last one with the same results as an uninterrupted run. Unset options take the defaults, or on --resume the checkpoint's values.")
+
+    @Option(help: "Base encoder directory (default: the cached all-MiniLM-L6-v2).") var base: String?
+    @Option(help: "Corpus JSONL from `uniguard corpus build`.") var corpus: String
+    @Option(help: "Output model directory (checkpoints go to OUT/checkpoints).") var out: String
+    @Option(help: "Total optimizer steps (default 1000).") var steps: Int?
+    @Option(help: "Sequences per step (default 16).") var batch: Int?
+    @Option(help: "Peak learning rate (default 5e-5).") var lr: Double?
+    @Option(help: "Truncate inputs to N tokens (default 256: policy texts are 100-130 tokens).") var maxLength: Int?
+    @Option var seed: UInt64?
+    @Option(help: "Weight a of the MLM loss (default 1; 0 turns masking off).") var mlmWeight: Double?
+    @Option(help: "Weight b of Alice++ (adversarial CE + KL) (default 1; 0 skips the adversarial passes).") var vatWeight: Double?
+    @Option(help: "Weight c of the classification loss (default 1).") var clsWeight: Double?
+    @Option(help: "Alice++ perturbation size: average L2 norm per token (default 0.1).") var vatEpsilon: Double?
+    @Option(help: "MLM masking rate (default 0.15).") var maskRate: Double?
+    @Option(help: "Steps between checkpoints (default 100; 0 = none).") var checkpointEvery: Int?
+    @Option(help: "Continue from a checkpoint directory, or the latest checkpoint under a previous --out.") var resume: String?
+    @Flag(help: "Disable dropout.") var noDropout = false
+    @Flag(help: "Skip malformed corpus lines (counted) instead of stopping at the first.") var skipInvalid = false
+    @Option var threads: Int?
+
+    func run() throws {
+        do { try execute() } catch { fail("\(error)") }
+    }
+
+    /// Explicit options over `start` (defaults, or the checkpoint's settings).
+    func options(over start: PretrainOptions) -> PretrainOptions {
+        var o = start
+        if let steps { o.steps = steps }
+        if let batch { o.batch = batch }
+        if let lr { o.lr = Float(lr) }
+        if let maxLength { o.maxLength = maxLength }
+        if let seed { o.seed = seed }
+        if let mlmWeight { o.mlmWeight = Float(mlmWeight) }
+        if let vatWeight { o.vatWeight = Float(vatWeight) }
+        if let clsWeight { o.clsWeight = Float(clsWeight) }
+        if let vatEpsilon { o.vatEpsilon = Float(vatEpsilon) }
+        if let maskRate { o.maskRate = Float(maskRate) }
+        if let checkpointEvery { o.checkpointEvery = checkpointEvery }
+        if noDropout { o.dropout = false }
+        return o
+    }
+
+    func validate(_ o: PretrainOptions) throws {
+        guard o.steps > 0 else { throw ValidationError("--steps must be positive") }
+        guard o.batch > 0 else { throw ValidationError("--batch must be positive") }
+        guard o.maxLength >= 8 else { throw ValidationError("--max-length must be at least 8") }
+        guard o.lr > 0, o.lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        for (name, w) in [("--mlm-weight", o.mlmWeight), ("--vat-weight", o.vatWeight), ("--cls-weight", o.clsWeight)] {
+            guard w >= 0, w.isFinite else { throw ValidationError("\(name) must be a non-negative number") }
+        }
+        guard o.mlmWeight + o.vatWeight + o.clsWeight > 0 else { throw ValidationError("at least one loss weight must be positive") }
+        guard o.vatEpsilon > 0 else { throw ValidationError("--vat-epsilon must be positive") }
+        guard o.maskRate > 0 && o.maskRate < 1 else { throw ValidationError("--mask-rate must be in (0, 1)") }
+        guard o.checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 or positive") }
+    }
+
+    func execute() throws {
+        ModelOptions.apply(threads: threads)
+        let outURL = URL(fileURLWithPath: out)
+        let checkpoint = try resume.map { try PretrainCheckpoint.locate(URL(fileURLWithPath: $0)) }
+        let opts = options(over: checkpoint?.options ?? PretrainOptions())
+        try validate(opts)
+        let modelDir = try checkpoint?.directory ?? base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
+        let index = try CorpusIndex(path: corpus, skipInvalid: skipInvalid)
+        if index.skipped > 0 { note("\(corpus): skipped \(index.skipped) malformed lines") }
+        let model = try MultiTaskGuard(directory: modelDir, seed: opts.seed)
+        let run = try PretrainRun(model: model, corpus: index, options: opts, output: outURL)
+        if let checkpoint {
+            try run.resume(from: checkpoint)
+            note("pretrain: resuming from \(checkpoint.directory.path) at step \(checkpoint.step)/\(opts.steps)")
+        }
+        let policies = index.counts.keys.sorted()
+        let perPolicy = policies.map { p in "\(p) \(index.counts[p]?[.safe] ?? 0)/\(index.counts[p]?[.unsafe] ?? 0)" }.joined(separator: ", ")
+        note("pretrain: corpus \(index.count) records over \(policies.count) policies (safe/unsafe: \(perPolicy))")
+        note(String(format: "pretrain: %d steps x batch %d, max length %d, lr %g; loss = %g·MLM + %g·Alice++(eps %g) + %g·classification; %@ BLAS",
+                    opts.steps, opts.batch, opts.maxLength, opts.lr, opts.mlmWeight, opts.vatWeight, opts.vatEpsilon, opts.clsWeight, BLASRuntime.coreName))
+        let display = ProgressDisplay()
+        let mean = try run.run(onProgress: { p, _ in display.update(p) }) { dir in
+            note("checkpoint: \(dir.path)")
+        }
+        note(String(format: "pretrain: mean loss over this run %.4f (MLM %.4f, classification %.4f, adversarial CE %.4f, KL %.4f)",
+                    mean.total, mean.mlm, mean.classification, mean.adversarial, mean.consistency))
+        let recipe = GuardMetadata.Recipe(mode: "gip", epochs: (opts.steps * opts.batch + index.count - 1) / index.count, batch: opts.batch,
+                                          lr: Double(opts.lr), maxLength: opts.maxLength, seed: opts.seed,
+                                          trainSamples: index.count, trainSHA256: index.sha256)
+        let settings = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(opts))) ?? [:]
+        try model.save(to: outURL, maxLength: opts.maxLength, recipe: recipe,
+                       extra: ["pretraining": ["options": settings, "policies": policies, "corpus": corpus]])
+        note("wrote \(out) (a MultiTaskGuard: classify with --policy FILE.yaml|ID)")
+    }
+}
