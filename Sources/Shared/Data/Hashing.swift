@@ -6,22 +6,9 @@ public struct SHA256: Sendable {
     /// Digest size in bytes.
     public static let digestSize = 32
 
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
-
-    private var state: [UInt32] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-    ]
+    private var blocks = SHA256Blocks()
     private var buffer: [UInt8] = []
-    private var totalBytes: UInt64 = 0
+    private var totalBytes = 0
 
     public init() { buffer.reserveCapacity(64) }
 
@@ -32,7 +19,7 @@ public struct SHA256: Sendable {
         for byte in bytes {
             totalBytes &+= 1
             buffer.append(byte)
-            if buffer.count == 64 { compress(buffer); buffer.removeAll(keepingCapacity: true) }
+            if buffer.count == 64 { compressBuffer() }
         }
     }
 
@@ -43,17 +30,16 @@ public struct SHA256: Sendable {
 
     /// Feeds a contiguous buffer.
     public mutating func update(_ raw: UnsafeBufferPointer<UInt8>) {
-        totalBytes &+= UInt64(raw.count)
+        totalBytes &+= raw.count
         var index = 0
         if !buffer.isEmpty {
             while index < raw.count && buffer.count < 64 { buffer.append(raw[index]); index += 1 }
-            if buffer.count == 64 { compress(buffer); buffer.removeAll(keepingCapacity: true) }
+            if buffer.count == 64 { compressBuffer() }
         }
-        if let base = raw.baseAddress {
-            while raw.count - index >= 64 {
-                compress(base + index)
-                index += 64
-            }
+        if let base = raw.baseAddress, raw.count - index >= 64 {
+            let whole = (raw.count - index) / 64
+            blocks.compress(UnsafeRawPointer(base + index), blocks: whole)
+            index += whole * 64
         }
         while index < raw.count { buffer.append(raw[index]); index += 1 }
     }
@@ -66,16 +52,8 @@ public struct SHA256: Sendable {
 
     /// Finishes the hash: the 32-byte digest.
     public mutating func finalize() -> [UInt8] {
-        let bitLength = totalBytes &* 8
-        var tail = buffer
-        tail.append(0x80)
-        while tail.count % 64 != 56 { tail.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        for start in stride(from: 0, to: tail.count, by: 64) { compress(Array(tail[start..<(start + 64)])) }
+        let digest = buffer.withUnsafeBytes { blocks.finish(tail: $0, total: totalBytes) }
         buffer.removeAll()
-        var digest: [UInt8] = []
-        digest.reserveCapacity(32)
-        for word in state { for shift in [24, 16, 8, 0] { digest.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) } }
         return digest
     }
 
@@ -112,43 +90,10 @@ public struct SHA256: Sendable {
         return hex(hasher.finalize())
     }
 
-    private mutating func compress(_ block: [UInt8]) {
-        block.withUnsafeBufferPointer { compress($0.baseAddress!) }
+    private mutating func compressBuffer() {
+        buffer.withUnsafeBytes { blocks.compress($0.baseAddress!, blocks: 1) }
+        buffer.removeAll(keepingCapacity: true)
     }
-
-    /// One 64-byte block. Raw pointers and plain locals keep unoptimised (debug) builds usable for
-    /// hashing whole checkpoints; generic collections there were ~10x slower.
-    private mutating func compress(_ p: UnsafePointer<UInt8>) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            for i in 0..<16 {
-                let j = i &* 4
-                w[i] = UInt32(p[j]) << 24 | UInt32(p[j &+ 1]) << 16 | UInt32(p[j &+ 2]) << 8 | UInt32(p[j &+ 3])
-            }
-            for i in 16..<64 {
-                let x = w[i &- 15], y = w[i &- 2]
-                let s0 = ((x >> 7) | (x << 25)) ^ ((x >> 18) | (x << 14)) ^ (x >> 3)
-                let s1 = ((y >> 17) | (y << 15)) ^ ((y >> 19) | (y << 13)) ^ (y >> 10)
-                w[i] = w[i &- 16] &+ s0 &+ w[i &- 7] &+ s1
-            }
-            Self.k.withUnsafeBufferPointer { k in
-                state.withUnsafeMutableBufferPointer { h in
-                    var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-                    for i in 0..<64 {
-                        let s1 = ((e >> 6) | (e << 26)) ^ ((e >> 11) | (e << 21)) ^ ((e >> 25) | (e << 7))
-                        let ch = (e & f) ^ (~e & g)
-                        let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
-                        let s0 = ((a >> 2) | (a << 30)) ^ ((a >> 13) | (a << 19)) ^ ((a >> 22) | (a << 10))
-                        let maj = (a & b) ^ (a & c) ^ (b & c)
-                        hh = g; g = f; f = e; e = d &+ t1
-                        d = c; c = b; b = a; a = t1 &+ s0 &+ maj
-                    }
-                    h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
-                    h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
-                }
-            }
-        }
-    }
-
 }
 
 /// 64-bit FNV-1a: a tiny, fast, stable hash for seeding and bucketing (not for integrity checks).
