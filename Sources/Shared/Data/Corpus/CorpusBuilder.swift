@@ -11,6 +11,8 @@ import Foundation
 ///    record for up to `crossPairs` other policies (`CrossPolicyPairing`, rules in `CrossPolicyRules`).
 ///    Cross pairs share the exact-dedup key space, so the corpus never holds one (policy, label, prompt)
 ///    twice, and a pair is not made to a policy under which the prompt is already known to be unsafe.
+///    "Known" means read so far, including the rest of the current mini-batch: which copy of a repeated
+///    (policy, safe, prompt) survives can depend on `dedupBatch`, never whether one does.
 /// 5. The instruction is one of the policy's `PolicyPhrasings`, chosen by a seeded hash of prompt and
 ///    policy. Cross pairs never carry a rationale (it explains why the prompt is unsafe elsewhere).
 ///
