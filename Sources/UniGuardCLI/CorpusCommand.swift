@@ -64,7 +64,7 @@ struct CorpusBuildCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         for text in report.skipReports { note(text) }
         note("samples read \(report.samplesRead), skipped invalid \(report.skippedInvalid), excluded \(report.excludedSamples), exact duplicates dropped \(report.exactDuplicates), near duplicates dropped \(report.nearDuplicates)")
-        note("records written \(report.recordsWritten) to \(out)" + String(format: " in %.1f s (%.0f records/s)", seconds, Double(report.recordsWritten) / max(seconds, 1e-9)))
+        note("records written \(report.recordsWritten) to \(out)" + String(format: " in %.1f s (%.0f records/s); %d dedup keys", seconds, Double(report.recordsWritten) / max(seconds, 1e-9), report.dedupKeys))
         note(report.table)
         note(report.phrasingLine)
         if report.unpairedUnsafe > 0 { note("\(report.unpairedUnsafe) unsafe prompts got no cross pair (no eligible policy under CrossPolicyRules, e.g. prompt_injection)") }

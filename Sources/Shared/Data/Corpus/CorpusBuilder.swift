@@ -72,6 +72,7 @@ public final class CorpusBuilder {
         for id in policies.keys { report.policies[id] = .init() }
         for path in inputs { try read(path, emit: emit) }
         try flush(emit: emit)
+        report.dedupKeys = dedup.count
         return report
     }
 

@@ -37,6 +37,8 @@ public struct CorpusReport: Sendable {
     public var unpairedUnsafe = 0
     /// Records written.
     public var recordsWritten = 0
+    /// Fingerprints held by the exact-dedup set at the end (8 bytes each: the only memory that grows).
+    public var dedupKeys = 0
     /// Per policy id.
     public var policies: [String: PolicyCounts] = [:]
     /// Records per phrasing index.
