@@ -6,6 +6,8 @@ import Foundation
 public final class SampleReader: Sequence, IteratorProtocol {
     /// The file being read.
     public var path: String { lines.path }
+    /// 1-based line number of the sample most recently returned (for errors about a valid-JSON line).
+    public var lineNumber: Int { lines.lineNumber }
     /// Whether invalid lines are skipped rather than thrown.
     public let skipInvalid: Bool
     /// Number of lines skipped as invalid so far.
