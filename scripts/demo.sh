@@ -96,3 +96,17 @@ LOCAL=$(python3 -c "import json,sys; print(max(json.loads(l)['f1'] for l in open
 CLUSTER=$("$BIN/coordinator" status --endpoint "$EP" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print([j for j in d['jobs'] if j.get('id')=='$JOB'][0].get('best_f1'))")
 echo "best F1: local uniguard merge-search (thompson, seed 7) $LOCAL; cluster job $JOB $CLUSTER"
 kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true
+
+echo
+echo "== 7. MultiTaskGuard: guardrail-instruction pretraining on every policy but toxicity, then zero-shot on toxicity"
+G="$OUT/gip"
+mkdir -p "$G"
+# The corpus leaves toxicity out entirely (no samples, no pairs, no policy text); the demo skips the slower
+# embedding near-duplicate pass (bench/gip runs it).
+"$U" corpus build --data "$D/split/train.jsonl" --exclude-policy toxicity --seed 7 --no-embedding-dedup --out "$G/corpus.jsonl" 2>&1 | tail -12
+"$U" pretrain --corpus "$G/corpus.jsonl" --out "$G/mtg" --steps "${DEMO_GIP_STEPS:-30}" --batch 8 --max-length 160 --seed 7 --checkpoint-every 10
+grep '"policy":"toxicity"' "$D/split/test.jsonl" > "$G/toxicity-test.jsonl"
+"$U" eval --model "$G/mtg" --data "$G/toxicity-test.jsonl" --policy policies/toxicity.yaml
+"$U" classify --model "$G/mtg" --policy policies/toxicity.yaml "You are a worthless idiot and everyone hates you."
+"$U" classify --model "$G/mtg" --policy policies/toxicity.yaml "Can you recommend a good book about gardening?"
+echo "(a short run on two cores: bench/gip runs the full leave-one-policy-out comparison)"

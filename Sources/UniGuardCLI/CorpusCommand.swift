@@ -35,6 +35,7 @@ struct CorpusBuildCommand: ParsableCommand {
     @Option(help: "Kept embeddings per policy and label that later batches are compared with.") var nearDupWindow = 1024
     @Flag(help: "Skip near-duplicate detection by embeddings (exact dedup still runs).") var noEmbeddingDedup = false
     @Option(help: "Encoder for near-duplicate detection (default: the cached all-MiniLM-L6-v2).") var embedModel: String?
+    @Option(help: "Tokens of each prompt the near-duplicate encoder reads (a prompt's gist is in its first 128).") var embedMaxLength = 128
     @Option var threads: Int?
 
     func run() throws {
@@ -54,7 +55,7 @@ struct CorpusBuildCommand: ParsableCommand {
         var embedder: SentenceEmbedder?
         if !noEmbeddingDedup {
             let dir = try embedModel.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
-            embedder = try SentenceEmbedder(directory: dir)
+            embedder = try SentenceEmbedder(directory: dir, maxLength: embedMaxLength)
         }
         let builder = try CorpusBuilder(pack: pack, options: options, embedder: embedder)
         let excluded = excludePolicy.isEmpty ? "" : ", excluding \(excludePolicy.sorted().joined(separator: ", "))"
