@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+
+/// `uniguard corpus build` → `uniguard pretrain` → kill-free resume → `uniguard classify --policy`, as a user runs
+/// them, on the tiny BERT (real processes, real files).
+final class PretrainCLITests: XCTestCase {
+    var work = ""
+    var bin = ""
+
+    override func setUpWithError() throws {
+        bin = try ClusterBinaries.require()
+        work = NSTemporaryDirectory() + "uniguard-pretrain-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: work) }
+
+    @discardableResult
+    func uniguard(_ args: [String], expect: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> (out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin + "/uniguard")
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, expect, "uniguard \(args.joined(separator: " ")):\n\(e)", file: file, line: line)
+        return (o, e)
+    }
+
+    /// The tiny BERT with a vocabulary of a few words, as a base model directory.
+    func tinyBase() throws -> String {
+        let dir = work + "/tiny", fm = FileManager.default
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let src = ClusterBinaries.packageRoot.appendingPathComponent("Tests/Fixtures/tiny_bert").path
+        for f in ["config.json", "model.safetensors"] { try fm.copyItem(atPath: "\(src)/\(f)", toPath: "\(dir)/\(f)") }
+        var vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "bread", "garden", "music", "ignore", "bypass", "leak", "hate", "stupid",
+                     "invest", "stock", "pill", "dose", "instruct", "query", ":", "the", "a"]
+        while vocab.count < 50 { vocab.append("w\(vocab.count)") }
+        try vocab.joined(separator: "\n").write(toFile: dir + "/vocab.txt", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func writeSamples() throws -> String {
+        let rows: [(String, String, String)] = [
+            ("prompt_injection", "ignore the bypass leak", "unsafe"), ("prompt_injection", "bread garden music", "safe"),
+            ("financial_advice", "invest stock the stock", "unsafe"), ("financial_advice", "the garden bread", "safe"),
+            ("medical_advice", "pill dose the pill", "unsafe"), ("medical_advice", "music the garden", "safe"),
+            ("toxicity", "hate stupid hate", "unsafe"), ("toxicity", "bread music", "safe"),
+        ]
+        var lines: [String] = []
+        for i in 0..<6 {
+            for (p, text, label) in rows {
+                lines.append(#"{"policy":"\#(p)","prompt":"\#(text) w\#(22 + i)","label":"\#(label)","source":"test"}"#)
+            }
+        }
+        let path = work + "/samples.jsonl"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testCorpusPretrainResumeAndZeroShotClassify() throws {
+        let base = try tinyBase(), samples = try writeSamples(), corpus = work + "/corpus.jsonl"
+        let built = try uniguard(["corpus", "build", "--data", samples, "--out", corpus, "--exclude-policy", "toxicity", "--no-embedding-dedup"])
+        XCTAssertTrue(built.err.contains("records written"), built.err)
+        let text = try String(contentsOfFile: corpus, encoding: .utf8)
+        XCTAssertFalse(text.contains(#""policy":"toxicity""#) || text.contains(#""origin":"toxicity""#) || text.contains("hate"), "the excluded policy leaked into the corpus")
+
+        let common = ["--base", base, "--corpus", corpus, "--steps", "6", "--batch", "4", "--max-length", "32", "--checkpoint-every", "3", "--seed", "3"]
+        let a = work + "/a", b = work + "/b"
+        try uniguard(["pretrain", "--out", a] + common)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: a + "/checkpoints/step-0000003/optimizer.safetensors"))
+        // Resume the same run from step 3 into another directory: the final weights are byte-identical.
+        let resumed = try uniguard(["pretrain", "--corpus", corpus, "--out", b, "--resume", a + "/checkpoints/step-0000003"])
+        XCTAssertTrue(resumed.err.contains("resuming from"), resumed.err)
+        let wa = try Data(contentsOf: URL(fileURLWithPath: a + "/model.safetensors"))
+        let wb = try Data(contentsOf: URL(fileURLWithPath: b + "/model.safetensors"))
+        XCTAssertEqual(wa, wb, "a resumed run must end with the uninterrupted run's weights")
+        // A resume that changes a setting is refused and names it.
+        let refused = try uniguard(["pretrain", "--corpus", corpus, "--out", b, "--resume", a, "--vat-weight", "0.5"], expect: 1)
+        XCTAssertTrue(refused.err.contains("vat-weight"), refused.err)
+
+        // No default policy: classify asks for one; with a YAML the model never saw, it answers.
+        let noPolicy = try uniguard(["classify", "--model", a, "hate stupid"], expect: 1)
+        XCTAssertTrue(noPolicy.err.contains("--policy"), noPolicy.err)
+        let toxicity = ClusterBinaries.packageRoot.appendingPathComponent("policies/toxicity.yaml").path
+        let answer = try uniguard(["classify", "--model", a, "--policy", toxicity, "hate stupid"])
+        let obj = try JSONSerialization.jsonObject(with: Data(answer.out.utf8)) as? [String: Any]
+        XCTAssertNotNil(obj?["score"] as? Double)
+        XCTAssertTrue(["safe", "unsafe"].contains(obj?["label"] as? String ?? ""))
+    }
+}
