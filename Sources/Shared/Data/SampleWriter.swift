@@ -1,52 +1,16 @@
-import Foundation
-
-/// Writes samples as JSONL through a buffer. The file appears atomically (temp file + rename) on
-/// `close()`, so an interrupted import never leaves a truncated corpus that looks complete.
+/// Writes samples as JSONL; the file appears atomically on `close()` (see `JSONLinesFile`), so an interrupted
+/// import never leaves a truncated corpus that looks complete.
 public final class SampleWriter {
-    /// Destination path (`-` writes to standard output, unbuffered by rename).
-    public let path: String
+    private let file: JSONLinesFile
+    /// Destination path (`-` writes to standard output).
+    public var path: String { file.path }
     /// Samples written so far.
-    public private(set) var count = 0
+    public var count: Int { file.count }
 
-    private let tmpPath: String?
-    private let handle: FileHandle
-    private var pending: [UInt8] = []
-    private var closed = false
-
-    public init(path: String) throws {
-        self.path = path
-        if path == "-" {
-            tmpPath = nil
-            handle = FileHandle.standardOutput
-            return
-        }
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
-        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        guard FileManager.default.createFile(atPath: tmp, contents: nil), let opened = FileHandle(forWritingAtPath: tmp) else {
-            throw SampleError(path: path, line: 0, field: nil, problem: "cannot create file (does the directory exist and is it writable?)")
-        }
-        tmpPath = tmp
-        handle = opened
-    }
-
-    deinit {
-        // Not closed means the caller failed part-way: drop the temp file rather than publish it.
-        if !closed, let tmpPath {
-            try? handle.close()
-            try? FileManager.default.removeItem(atPath: tmpPath)
-        }
-    }
+    public init(path: String) throws { file = try JSONLinesFile(path: path) }
 
     /// Appends one sample line.
-    public func write(_ sample: Sample) throws {
-        SampleCodec.encode(sample, into: &pending)
-        pending.append(0x0A)
-        count += 1
-        if pending.count >= 1 << 20 { try flush() }
-    }
+    public func write(_ sample: Sample) throws { try file.append { SampleCodec.encode(sample, into: &$0) } }
 
     /// Appends many samples.
     public func write<S: Sequence>(contentsOf samples: S) throws where S.Element == Sample {
@@ -54,25 +18,5 @@ public final class SampleWriter {
     }
 
     /// Flushes and publishes the file under its final name.
-    public func close() throws {
-        guard !closed else { return }
-        try flush()
-        closed = true
-        guard let tmpPath else { return }
-        try handle.close()
-        // rename(2) replaces an existing file atomically: readers see the old file or the new one.
-        guard rename(tmpPath, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: tmpPath)
-            throw SampleError(path: path, line: 0, field: nil, problem: "cannot move finished file into place: \(reason)")
-        }
-    }
-
-    private func flush() throws {
-        guard !pending.isEmpty else { return }
-        do { try handle.write(contentsOf: Data(pending)) } catch {
-            throw SampleError(path: path, line: 0, field: nil, problem: "write failed: \(error.localizedDescription)")
-        }
-        pending.removeAll(keepingCapacity: true)
-    }
+    public func close() throws { try file.close() }
 }
