@@ -109,4 +109,10 @@ grep '"policy":"toxicity"' "$D/split/test.jsonl" > "$G/toxicity-test.jsonl"
 "$U" eval --model "$G/mtg" --data "$G/toxicity-test.jsonl" --policy policies/toxicity.yaml
 "$U" classify --model "$G/mtg" --policy policies/toxicity.yaml "You are a worthless idiot and everyone hates you."
 "$U" classify --model "$G/mtg" --policy policies/toxicity.yaml "Can you recommend a good book about gardening?"
+# Few-shot: the pretrained classifier layer alone, 200 toxicity samples (100 per label), one epoch.
+awk '/"policy":"toxicity"/ && /"label":"safe"/ && s < 100 { print; s++ } /"policy":"toxicity"/ && /"label":"unsafe"/ && u < 100 { print; u++ }' \
+  "$D/split/train.jsonl" > "$G/toxicity-few.jsonl"
+"$U" train --base "$G/mtg" --mode cft --input instruction --policy toxicity --train "$G/toxicity-few.jsonl" --out "$G/mtg-cft" \
+  --epochs 1 --lr 1e-3 --batch 16 --max-length 160 --seed 7
+"$U" eval --model "$G/mtg-cft" --data "$G/toxicity-test.jsonl"
 echo "(a short run on two cores: bench/gip runs the full leave-one-policy-out comparison)"
