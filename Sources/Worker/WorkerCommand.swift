@@ -18,6 +18,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Tasks run at once (threads).")
     var slots = 1
 
+    @Option(help: "BLAS and kernel threads per slot (default: the machine's cores divided by --slots, at least 1).")
+    var threads: Int?
+
     @Option(help: "Blob cache directory (models and data fetched by content hash).")
     var cache = "var/worker-cache"
 
@@ -76,6 +79,10 @@ struct WorkerCommand: ParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // Slots run side by side; each gets its share of the cores so they do not oversubscribe them.
+        let perSlot = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(slots, 1))
+        BLASRuntime.setThreads(perSlot)
+        Parallel.setThreads(perSlot)
         let workerID = id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let logger = Logger(label: "worker.\(workerID)")
         var settings = WorkerSettings(

@@ -32,10 +32,13 @@ final class LocalWorkers {
             curveArguments = ["--curve-server-key", publicFile, "--curve-secret-key", secret]
         }
         let host = ProcessInfo.processInfo.hostName
+        // N local workers share this machine: each slot gets cores / (N x slots) threads (at least 1), so four
+        // workers on two cores time-share instead of running eight BLAS threads on two cores.
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / max(count * slots, 1))
         for index in 0..<count {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["--coordinator", endpoint, "--slots", String(slots),
+            process.arguments = ["--coordinator", endpoint, "--slots", String(slots), "--threads", String(threads),
                                  "--cache", "\(config.localWorkerCache)-\(index)",
                                  "--id", "\(host)-local-\(index)-\(getpid())"] + curveArguments
             try process.run()
