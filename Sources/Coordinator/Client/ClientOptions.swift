@@ -16,7 +16,8 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "How long to wait for an answer, in milliseconds (default: [client] timeout_ms).")
     var timeoutMs: Int?
 
-    func connect() throws -> CoordinatorClient {
+    /// A client whose answer timeout is at least `minimumTimeoutMs` unless `--timeout-ms` says otherwise.
+    func connect(minimumTimeoutMs: Int = 0) throws -> CoordinatorClient {
         let path = config ?? "cluster.conf"
         var cluster = ClusterConfig()
         if FileManager.default.fileExists(atPath: path) {
@@ -39,7 +40,7 @@ struct ClientOptions: ParsableArguments {
             curve = (keys, server)
         }
         return try CoordinatorClient(endpoint: endpoint ?? cluster.clientEndpoint,
-                                     timeoutMs: timeoutMs ?? cluster.clientTimeoutMs, curve: curve,
+                                     timeoutMs: timeoutMs ?? max(cluster.clientTimeoutMs, minimumTimeoutMs), curve: curve,
                                      limits: cluster.wireLimits)
     }
 }

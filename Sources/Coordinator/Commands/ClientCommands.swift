@@ -11,6 +11,9 @@ struct SubmitCommand: ParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
+    /// How long submit waits for the prepared job's id unless `--timeout-ms` is given.
+    static let preparationTimeoutMs = 300_000
+
     func run() throws {
         try runClient {
             guard let yaml = try? String(contentsOfFile: job, encoding: .utf8) else {
@@ -20,7 +23,10 @@ struct SubmitCommand: ParsableCommand {
             submit.yaml = yaml
             submit.submitter = "\(ProcessInfo.processInfo.userName)@\(ProcessInfo.processInfo.hostName)"
             submit.baseDirectory = URL(fileURLWithPath: job).standardizedFileURL.deletingLastPathComponent().path
-            let reply = try client.connect().request(.submitJob(submit))
+            // The coordinator prepares a job (hashes the models, ranks the candidates on the validation set) before
+            // it answers, which takes seconds; a quick status round trip first keeps "nobody is there" fast.
+            _ = try client.connect().request(.statusRequest(Uniguard_V1_StatusRequest()))
+            let reply = try client.connect(minimumTimeoutMs: SubmitCommand.preparationTimeoutMs).request(.submitJob(submit))
             guard case .submitReply(let r)? = reply.payload else { throw ClientError(description: "unexpected reply") }
             Console.line(r.jobID)
         }
