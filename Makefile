@@ -1,6 +1,7 @@
 # UniGuard: `make demo` sets everything up and runs the pipeline; `make test` runs the test suite.
 SHELL := /bin/bash
-# One optimised configuration for binaries and tests (testing enabled), so both share one build.
+# One optimised configuration for binaries and tests (testing enabled), and one build step for both
+# (`--build-tests`; `swift test --skip-build`), so `make test` after `make demo`, or the reverse, rebuilds nothing.
 SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN = $(shell swift build $(SWIFT_FLAGS) --show-bin-path 2>/dev/null)
 # The test runner cannot re-exec itself like our binaries do, so pick the OpenBLAS kernel for it here.
@@ -17,10 +18,10 @@ model: deps
 	@scripts/fetch-base-model.sh
 
 build: deps
-	swift build $(SWIFT_FLAGS)
+	swift build $(SWIFT_FLAGS) --build-tests
 
 test: model build
-	UNIGUARD_REQUIRE_MODEL=1 UNIGUARD_BIN="$(BIN)" swift test $(SWIFT_FLAGS)
+	UNIGUARD_REQUIRE_MODEL=1 UNIGUARD_BIN="$(BIN)" swift test $(SWIFT_FLAGS) --skip-build
 
 demo: model build
 	UNIGUARD_BIN="$(BIN)" scripts/demo.sh

@@ -1,14 +1,23 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Module graph (no cycles; each module imports only what it needs):
+//
+//   Runtime ─┬─ Tokenizers
+//            └─ EncoderModel (CBLAS) ── GuardData (Yams) ── Guards ─┬─ Training
+//                                                                   └─ Fusion (Yams) ── Cluster (CZMQ, protobuf)
+//   Coordinator (library: CSQLite) and Worker (library) build on Cluster; the three executables are thin mains.
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+
 let package = Package(
     name: "UniGuard",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "Shared", targets: ["Shared"]),
         .executable(name: "uniguard", targets: ["UniGuardCLI"]),
-        .executable(name: "coordinator", targets: ["Coordinator"]),
-        .executable(name: "worker", targets: ["Worker"]),
+        .executable(name: "coordinator", targets: ["CoordinatorMain"]),
+        .executable(name: "worker", targets: ["WorkerMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,42 +30,48 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
-        .target(
-            name: "Shared",
-            dependencies: [
-                "CBLAS", "CZMQ", "CSQLite",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Yams", package: "Yams"),
-            ],
-            path: "Sources/Shared"
-        ),
+
+        // Sources/Shared: what the daemons and the CLI share, one target per role.
+        .target(name: "Runtime", dependencies: ["CBLAS"], path: "Sources/Shared/Runtime"),
+        .target(name: "Tokenizers", dependencies: ["Runtime"], path: "Sources/Shared/Tokenizers"),
+        .target(name: "EncoderModel", dependencies: ["Runtime", "Tokenizers", "CBLAS"], path: "Sources/Shared/EncoderModel"),
+        .target(name: "GuardData", dependencies: ["Runtime", "Tokenizers", "EncoderModel", yams], path: "Sources/Shared/GuardData"),
+        .target(name: "Guards", dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData"], path: "Sources/Shared/Guards"),
+        .target(name: "Training", dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards"],
+                path: "Sources/Shared/Training"),
+        .target(name: "Fusion", dependencies: ["Runtime", "EncoderModel", "GuardData", "Guards", yams], path: "Sources/Shared/Fusion"),
+        .target(name: "Cluster",
+                dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "CZMQ", logging, yams,
+                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Sources/Shared/Cluster"),
+
+        // The daemons: libraries (tested by their own targets) behind thin executables.
+        .target(name: "Coordinator", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CSQLite", argumentParser, logging],
+                path: "Sources/Coordinator", exclude: ["Main"]),
+        .executableTarget(name: "CoordinatorMain", dependencies: ["Coordinator"], path: "Sources/Coordinator/Main"),
+        .target(name: "Worker", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", argumentParser, logging],
+                path: "Sources/Worker", exclude: ["Main"]),
+        .executableTarget(name: "WorkerMain", dependencies: ["Worker"], path: "Sources/Worker/Main"),
         .executableTarget(
             name: "UniGuardCLI",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", argumentParser],
             path: "Sources/UniGuardCLI"
         ),
-        .executableTarget(
-            name: "Coordinator",
-            dependencies: ["Shared", "CSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Coordinator"
-        ),
-        .executableTarget(
-            name: "Worker",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Worker"
-        ),
-        .testTarget(
-            name: "SharedTests",
-            dependencies: ["Shared"],
-            path: "Tests/SharedTests"
-        ),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: ["Shared"],
-            path: "Tests/IntegrationTests"
-        ),
+
+        // Tests: one target per module, shared helpers, and integration tests that start real processes.
+        .target(name: "TestHelpers", dependencies: ["Runtime", "Tokenizers", "EncoderModel", "Training"], path: "Tests/TestHelpers"),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestHelpers"], path: "Tests/RuntimeTests"),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestHelpers"], path: "Tests/TokenizersTests"),
+        .testTarget(name: "EncoderModelTests", dependencies: ["EncoderModel", "Tokenizers", "Training", "TestHelpers"], path: "Tests/EncoderModelTests"),
+        .testTarget(name: "GuardDataTests", dependencies: ["GuardData", "EncoderModel", "TestHelpers"], path: "Tests/GuardDataTests"),
+        .testTarget(name: "GuardsTests", dependencies: ["Guards", "TestHelpers"], path: "Tests/GuardsTests"),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Guards", "GuardData", "EncoderModel", "Tokenizers", "TestHelpers"],
+                    path: "Tests/TrainingTests"),
+        .testTarget(name: "FusionTests", dependencies: ["Fusion", "Guards", "GuardData", "EncoderModel", "TestHelpers"], path: "Tests/FusionTests"),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Fusion", "TestHelpers"], path: "Tests/ClusterTests"),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "TestHelpers"], path: "Tests/CoordinatorTests"),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "TestHelpers"], path: "Tests/WorkerTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],
+                    path: "Tests/IntegrationTests"),
     ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Shared
+import GuardData
+import Guards
 
 /// `uniguard classify --model DIR [PROMPT]`: label prompts safe/unsafe under the model's policy.
 struct ClassifyCommand: ParsableCommand {

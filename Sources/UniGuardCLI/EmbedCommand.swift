@@ -1,6 +1,6 @@
 import ArgumentParser
+import EncoderModel
 import Foundation
-import Shared
 
 /// `uniguard embed`: stdin `{"text": ...}` lines to stdout `{"embedding": [...]}` (mean pooled, L2-normalised).
 struct EmbedCommand: ParsableCommand {

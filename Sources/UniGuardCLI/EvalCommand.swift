@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import Shared
+import GuardData
+import Guards
+import Training
 
 /// `uniguard eval --model DIR --data FILE`: precision, recall, F1, accuracy, ROC AUC, counts, latency.
 struct EvalCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Shared
+import Fusion
 
 /// `uniguard merge CONFIG OUT`: merge model directories (mergekit-style YAML).
 struct MergeCommand: ParsableCommand {

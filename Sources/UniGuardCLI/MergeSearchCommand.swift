@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Shared
+import Fusion
+import GuardData
 
 /// `uniguard merge-search --config SEARCH.yml --out DIR`: the paper's UniGuard merge search, in one process.
 struct MergeSearchCommand: ParsableCommand {

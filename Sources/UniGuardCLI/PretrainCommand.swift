@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Shared
+import GuardData
+import Guards
+import Runtime
+import Training
 
 /// `uniguard pretrain`: guardrail-instruction pretraining of a MultiTaskGuard on a corpus from `uniguard corpus build`.
 struct PretrainCommand: ParsableCommand {

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import Training
 
 /// Training progress on stderr: a redrawn bar on a terminal, plain periodic lines otherwise (logs, CI).
 final class ProgressDisplay {

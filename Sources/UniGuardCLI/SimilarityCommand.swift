@@ -1,6 +1,6 @@
 import ArgumentParser
+import EncoderModel
 import Foundation
-import Shared
 
 /// `uniguard similarity TEXT...`: cosine similarity matrix of sentence embeddings.
 struct SimilarityCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Shared
+import Tokenizers
 
 /// `uniguard tokenize`: stdin `{"text": ...}` lines to stdout `{"input_ids": [...]}` lines.
 struct TokenizeCommand: ParsableCommand {

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Shared
+import GuardData
+import Guards
+import Runtime
+import Training
 
 /// `uniguard train`: fine-tune a TaskGuard for one policy and write its model directory.
 struct TrainCommand: ParsableCommand {

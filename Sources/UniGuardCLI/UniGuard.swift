@@ -1,5 +1,5 @@
 import ArgumentParser
-import Shared
+import Runtime
 
 /// `uniguard`: local tokenize / embed / classify / train / merge / eval / serve.
 @main

@@ -1,5 +1,6 @@
+import Cluster
 import Foundation
-import Shared
+import Runtime
 
 /// The worker's content-addressed cache: `blobs/<sha256>` files, partial downloads in `tmp/`, and model
 /// directories rebuilt from blobs as symlinks in `models/<directory hash>/`. Safe to share between slot threads.

@@ -1,5 +1,6 @@
+import Cluster
 import Foundation
-import Shared
+import Runtime
 
 /// A fixed number of slot threads running tasks; results come back through a queue and a wake-up pipe, so the
 /// socket stays on the event loop's thread.

@@ -1,5 +1,5 @@
+import Cluster
 import Foundation
-import Shared
 
 /// Runs one task on a slot thread: rebuilds the model directories from the cache, takes the validation shard,
 /// merges and scores the arm with the evaluator the job names.

@@ -1,12 +1,13 @@
 import ArgumentParser
+import Cluster
+import EncoderModel
 import Foundation
 import Logging
-import Shared
+import Runtime
 
 /// `worker`: runs training steps and merge-arm evaluations for a coordinator.
-@main
-struct WorkerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct WorkerCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "UniGuard cluster worker: registers with a coordinator and runs tasks in its slots.",
         version: UniGuardVersion.description
@@ -54,7 +55,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
-    static func main() {
+    public init() {}
+
+    public static func main() {
         BLASRuntime.ensureFastKernels()
         do {
             var command = try parseAsRoot()
@@ -64,7 +67,7 @@ struct WorkerCommand: ParsableCommand {
         }
     }
 
-    func validate() throws {
+    public func validate() throws {
         guard (1...256).contains(slots) else { throw ValidationError("--slots must be in 1...256") }
         guard (curveServerKey == nil) == (curveSecretKey == nil) else {
             throw ValidationError("CURVE needs both --curve-server-key and --curve-secret-key")
@@ -72,7 +75,7 @@ struct WorkerCommand: ParsableCommand {
         if let id, id.isEmpty || id.utf8.count > 200 { throw ValidationError("--id must be 1...200 bytes") }
     }
 
-    func run() throws {
+    public func run() throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

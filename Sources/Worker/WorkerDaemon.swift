@@ -1,6 +1,7 @@
+import Cluster
 import Foundation
 import Logging
-import Shared
+import Runtime
 
 /// Settings of one worker process.
 struct WorkerSettings: Sendable {

@@ -1,5 +1,6 @@
+@testable import Cluster
 import Foundation
-import Shared
+@testable import Runtime
 import XCTest
 
 /// A live coordinator fed random, mutated, oversized, wrong-version and unknown-sender frames keeps serving:

@@ -1,5 +1,8 @@
 import Foundation
-import Shared
+@testable import Fusion
+@testable import Guards
+@testable import Runtime
+@testable import Training
 import XCTest
 
 /// The cluster's merge search with the real classifier evaluator matches `uniguard merge-search`: with one arm in

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Cluster
 import Foundation
-import Shared
 
 /// How client commands find the coordinator: `--endpoint`, or the config (default ./cluster.conf).
 struct ClientOptions: ParsableArguments {

@@ -1,5 +1,5 @@
+import Cluster
 import Foundation
-import Shared
 
 /// Why a client command failed; printed as is.
 struct ClientError: Error, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Cluster
 import Foundation
-import Shared
 
 /// `coordinator submit JOB.yaml`: prints the new job id.
 struct SubmitCommand: ParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Logging
-import Shared
+import Runtime
 
 /// `coordinator serve`: runs the control plane until SIGINT/SIGTERM.
 struct ServeCommand: ParsableCommand {

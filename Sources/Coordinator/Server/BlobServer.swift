@@ -1,5 +1,5 @@
+import Cluster
 import Foundation
-import Shared
 
 /// Serves content-addressed blobs (model files, validation data) to workers in chunks.
 struct BlobServer {

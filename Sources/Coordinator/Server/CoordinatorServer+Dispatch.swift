@@ -1,5 +1,7 @@
+import Cluster
 import Foundation
-import Shared
+import Fusion
+import Runtime
 
 /// Timers and scheduling: liveness, lease expiry, heartbeats, and handing work to free slots.
 extension CoordinatorServer {

@@ -1,5 +1,7 @@
+import Cluster
 import Foundation
-import Shared
+import Fusion
+import Runtime
 
 /// Job lifecycle: restore after a restart, submit, results, cancel, export of the best arm.
 extension CoordinatorServer {

@@ -1,5 +1,6 @@
+import Cluster
 import Foundation
-import Shared
+import Runtime
 
 /// Routing of incoming messages: decode failures, worker traffic, client requests.
 extension CoordinatorServer {

@@ -1,5 +1,7 @@
+import Cluster
 import Foundation
-import Shared
+import Fusion
+import Runtime
 
 /// `coordinator status`: one JSON object with top-level `workers` and `jobs` arrays, built from memory
 /// (and, for one job's history, from the store) so it answers quickly while jobs run.

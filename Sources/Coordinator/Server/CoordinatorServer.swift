@@ -1,6 +1,7 @@
+import Cluster
 import Foundation
 import Logging
-import Shared
+import Runtime
 
 /// The coordinator's event loop: one thread owns the ROUTER socket, the store and all in-memory state.
 ///

@@ -1,5 +1,6 @@
+import Cluster
 import Foundation
-import Shared
+import Fusion
 
 /// A merge-search job in the coordinator's memory: the engine, the arms in flight and their shard results.
 /// The store holds the same facts; this is the fast view the event loop works on.

@@ -1,6 +1,6 @@
+import Cluster
 import Foundation
 import Logging
-import Shared
 
 /// `serve --local-workers N`: worker processes on this machine, started once. They are not restarted by the
 /// coordinator; like remote workers they reconnect by themselves if the coordinator restarts.

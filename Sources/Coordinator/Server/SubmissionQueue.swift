@@ -1,5 +1,8 @@
+import Cluster
 import Foundation
-import Shared
+import Fusion
+import Guards
+import Runtime
 
 /// Parses and prepares submitted jobs (hashing models and validation data) off the event loop.
 final class SubmissionQueue: Sendable {

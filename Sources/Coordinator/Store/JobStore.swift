@@ -1,5 +1,6 @@
+import Cluster
 import Foundation
-import Shared
+import Fusion
 
 /// Lifecycle of a job.
 enum JobState: String, Codable, Sendable {

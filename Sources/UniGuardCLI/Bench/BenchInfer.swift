@@ -1,6 +1,8 @@
 import ArgumentParser
+import EncoderModel
 import Foundation
-import Shared
+import Runtime
+import Tokenizers
 
 /// `uniguard bench infer`: MiniLM + mean pooling + Linear(h, 2), as the peer benchmark's classifier.
 struct BenchInfer: ParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import Shared
+import GuardData
+import Guards
+import Training
 
 /// `uniguard bench parity`: the first N fine-tuning steps with dropout off over batches in file order,
 /// from an initial model it saves, so `bench/parity` can replay them in PyTorch and compare losses.

@@ -1,6 +1,9 @@
 import ArgumentParser
+import EncoderModel
 import Foundation
-import Shared
+import Guards
+import Runtime
+import Training
 
 /// `uniguard bench train`: full fine-tune steps (forward + backward + AdamW) of MiniLM + mean pool +
 /// Linear(h, 2), as the peer benchmark's PyTorch step; one configuration per process so peak RSS is its own.

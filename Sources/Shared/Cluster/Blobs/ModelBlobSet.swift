@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// A model directory as content-addressed blobs: every file with its SHA-256, so workers fetch each once.
 public struct ModelBlobSet: Codable, Sendable, Equatable {

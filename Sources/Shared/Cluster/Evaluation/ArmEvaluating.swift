@@ -1,3 +1,4 @@
+import Fusion
 /// One shard of one merge arm, ready to score on a worker: the merge recipe over local model directories and
 /// the validation lines of the shard.
 public struct ArmEvaluationInput: Sendable {

@@ -1,4 +1,8 @@
 import Foundation
+import Fusion
+import GuardData
+import Guards
+import Runtime
 
 /// The real arm evaluator ("classifier"): `ArmEvaluator` from `uniguard merge-search` builds the arm's merged
 /// `GuardModel` in memory and classifies the shard's samples of the job's policy. Shards of one arm sum to

@@ -1,4 +1,6 @@
 import Foundation
+import Fusion
+import Runtime
 
 /// A cheap, deterministic evaluator for tests and smoke runs: it really merges the arm (`ModelMerger` into
 /// memory) and then "classifies" each validation line from the merged weights, without running the encoder.

@@ -1,4 +1,5 @@
 import Foundation
+import Fusion
 import Yams
 
 /// The seam through which the coordinator turns a submitted job YAML into a runnable spec.

@@ -1,3 +1,4 @@
+import Fusion
 /// A `kind: merge-search` job as the coordinator runs it: the search space, budget and validation data.
 ///
 /// The job file is the `uniguard merge-search` YAML (`MergeSearchConfig` keys) plus cluster keys

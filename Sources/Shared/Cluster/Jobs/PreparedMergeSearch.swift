@@ -1,4 +1,6 @@
 import Foundation
+import Fusion
+import Runtime
 
 /// A merge-search job after submission: its spec plus the blob descriptions of every model and the validation
 /// shards. Stored as JSON with the job, so a restarted coordinator does not hash anything again.

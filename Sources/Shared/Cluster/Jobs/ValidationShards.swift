@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Splits a validation JSONL file into contiguous shards, each verifiable by its content hash.
 ///

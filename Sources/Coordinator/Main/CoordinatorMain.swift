@@ -1,0 +1,7 @@
+import Coordinator
+
+/// The `coordinator` executable: everything lives in the Coordinator library.
+@main
+enum CoordinatorMain {
+    static func main() { CoordinatorCommand.main() }
+}

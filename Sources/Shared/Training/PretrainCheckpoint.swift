@@ -1,0 +1,91 @@
+import EncoderModel
+import Foundation
+import GuardData
+import Guards
+import Runtime
+
+/// A resumable pretraining checkpoint: a complete MultiTaskGuard model directory (usable as is) plus
+/// `optimizer.safetensors` (AdamW moments) and `trainer_state.json` (step, settings, corpus hash).
+/// Everything else a step needs (data order, masks, dropout, probes) is a function of seed and step.
+public struct PretrainCheckpoint: Sendable {
+    public var directory: URL
+    public var step: Int
+    public var optimizerSteps: Int
+    public var options: PretrainOptions
+    public var corpusSHA256: String
+    public var corpusRecords: Int
+
+    static let stateFile = "trainer_state.json", optimizerFile = "optimizer.safetensors"
+
+    struct State: Codable {
+        var step: Int
+        var optimizerSteps: Int
+        var options: PretrainOptions
+        var corpusSHA256: String
+        var corpusRecords: Int
+        enum CodingKeys: String, CodingKey {
+            case step, options
+            case optimizerSteps = "optimizer_steps", corpusSHA256 = "corpus_sha256", corpusRecords = "corpus_records"
+        }
+    }
+
+    /// The checkpoint directory name for `step` under a run's output directory.
+    public static func directory(in out: URL, step: Int) -> URL {
+        out.appendingPathComponent("checkpoints").appendingPathComponent(String(format: "step-%07d", step))
+    }
+
+    /// Writes a checkpoint atomically (temporary directory, then rename), so a crash leaves the previous one intact.
+    public static func save(_ model: MultiTaskGuard, optimizer: AdamW, step: Int, options: PretrainOptions,
+                            corpus: CorpusIndex, to dir: URL) throws {
+        let fm = FileManager.default
+        let tmp = dir.deletingLastPathComponent().appendingPathComponent("." + dir.lastPathComponent + ".tmp")
+        try? fm.removeItem(at: tmp)
+        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+        try model.save(to: tmp, maxLength: options.maxLength, recipe: nil)
+        try SafetensorsWriter.write(path: tmp.appendingPathComponent(optimizerFile).path,
+                                    tensors: [("exp_avg", optimizer.m), ("exp_avg_sq", optimizer.v)])
+        let state = State(step: step, optimizerSteps: optimizer.stepCount, options: options,
+                          corpusSHA256: corpus.sha256, corpusRecords: corpus.count)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(state).write(to: tmp.appendingPathComponent(stateFile), options: .atomic)
+        try? fm.removeItem(at: dir)
+        try fm.moveItem(at: tmp, to: dir)
+    }
+
+    /// Reads a checkpoint directory, or the latest `checkpoints/step-*` inside a run's output directory.
+    public static func locate(_ path: URL) throws -> PretrainCheckpoint {
+        let fm = FileManager.default
+        var dir = path
+        if !fm.fileExists(atPath: dir.appendingPathComponent(stateFile).path) {
+            let sub = path.appendingPathComponent("checkpoints")
+            let names = ((try? fm.contentsOfDirectory(atPath: sub.path)) ?? []).filter { $0.hasPrefix("step-") }.sorted()
+            guard let last = names.last else {
+                throw ModelError.missingFile(path: path.path, hint: "no checkpoint here: expected \(stateFile) or checkpoints/step-*/ (written every --checkpoint-every steps)")
+            }
+            dir = sub.appendingPathComponent(last)
+        }
+        let url = dir.appendingPathComponent(stateFile)
+        guard let data = fm.contents(atPath: url.path) else { throw ModelError.missingFile(path: url.path, hint: "not a pretraining checkpoint") }
+        let s: State
+        do { s = try JSONDecoder().decode(State.self, from: data) } catch {
+            throw ModelError.badConfig(path: url.path, field: "-", reason: "unreadable trainer state (\(error)); the checkpoint is damaged, resume from an earlier one")
+        }
+        return PretrainCheckpoint(directory: dir, step: s.step, optimizerSteps: s.optimizerSteps, options: s.options,
+                                  corpusSHA256: s.corpusSHA256, corpusRecords: s.corpusRecords)
+    }
+
+    /// Restores AdamW's moments and step count (the parameters come from loading `directory` as the model).
+    public func restore(into optimizer: AdamW) throws {
+        let path = directory.appendingPathComponent(Self.optimizerFile).path
+        let file = try SafetensorsFile(path: path)
+        for (name, target) in [("exp_avg", optimizer.m), ("exp_avg_sq", optimizer.v)] {
+            let t = try file.tensor(name)
+            guard t.count == target.count else {
+                throw ModelError.incompatible("\(path): '\(name)' has \(t.count) values but the model has \(target.count) parameters; the checkpoint belongs to another model")
+            }
+            target.data.update(from: t.data, count: t.count)
+        }
+        optimizer.stepCount = optimizerSteps
+    }
+}
