@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages; headers and libraries are on default paths.
@@ -32,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
 
         // Sources/Shared: what the daemons and the CLI share, one target per role.
-        .target(name: "Runtime", dependencies: ["CBLAS"], path: "Sources/Shared/Runtime"),
+        .target(name: "Runtime", dependencies: ["CBLAS", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Shared/Runtime"),
         .target(name: "Tokenizers", dependencies: ["Runtime"], path: "Sources/Shared/Tokenizers"),
         .target(name: "EncoderModel", dependencies: ["Runtime", "Tokenizers", "CBLAS"], path: "Sources/Shared/EncoderModel"),
         .target(name: "GuardData", dependencies: ["Runtime", "Tokenizers", "EncoderModel", yams], path: "Sources/Shared/GuardData"),

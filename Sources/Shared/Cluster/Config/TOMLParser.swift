@@ -5,6 +5,9 @@ import Foundation
 ///
 /// Anything else (inline tables, dates, arrays of tables, dotted or quoted keys, multi-line strings) is rejected
 /// with file:line rather than half-understood: a config file that parses means what it says.
+///
+/// Kept hand-written rather than TOMLKit 0.6.0: TOMLKit's values carry no source positions (only its parse errors
+/// do), and every cluster.conf error must name `file:line` and the key; it would also add toml++'s C++ to the build.
 public enum TOMLParser {
     public static func parse(_ text: String, file: String) throws(TOMLError) -> TOMLDocument {
         var scanner = TOMLScanner(bytes: Array(text.utf8), file: file)

@@ -5,8 +5,7 @@ public typealias SeededGenerator = RandomSource
 extension RandomSource {
     /// A generator for one named sub-stream (e.g. one tensor of one model), independent of the order streams are used.
     public init(seed: UInt64, stream: String, index: Int = 0) {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325 // FNV-1a: stable across processes, unlike Swift's Hasher
-        for b in stream.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        let h = FNV1a.hash64(stream) // stable across processes, unlike Swift's Hasher
         var mix = seed ^ (h &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(truncatingIfNeeded: index) &* 0xD1B5_4A32_D192_ED03)
         self.init(seed: Self.splitMix(&mix))
     }

@@ -1,6 +1,10 @@
 /// SplitMix64: a tiny deterministic generator. Our own `below`/`shuffle` are used instead of the
 /// standard library's, whose algorithms may change between Swift versions, so a seed reproduces the
 /// same data on every toolchain.
+///
+/// Deliberately not `RandomSource` (xoshiro256**, for weights, dropout, merges and searches): the expander's
+/// samples, hash splits, corpus pairing and phrasings are files users keep, and this stream defines them; folding
+/// the two generators would silently change every generated dataset for the same seed.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

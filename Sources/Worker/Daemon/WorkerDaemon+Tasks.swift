@@ -1,0 +1,89 @@
+import Cluster
+import Foundation
+import Logging
+import Runtime
+
+/// Task states: accepted → fetching blobs → running in a slot → finished, kept until the coordinator
+/// acknowledges the result (resent when it does not).
+extension WorkerDaemon {
+
+    func accept(_ assignment: Uniguard_V1_TaskAssignment, jobID: String) {
+        // A repeat of a task we hold is a duplicate, unless ours is a finished earlier attempt (e.g. a failure
+        // the coordinator retries here before our result's acknowledgement arrived).
+        if let held = tasks[assignment.taskID] {
+            guard held.phase == .finished, held.assignment.attempt != assignment.attempt else { return }
+        }
+        var held = HeldTask(assignment: assignment, jobID: jobID, phase: .fetching)
+        let missing = missingBlobs(assignment)
+        if missing.isEmpty {
+            held.phase = .running
+            tasks[assignment.taskID] = held
+            pool.submit(assignment)
+        } else {
+            tasks[assignment.taskID] = held
+            for (hash, size) in missing where downloads[hash] == nil { startDownload(hash, size: size) }
+            requestBlobs()
+        }
+        logger.debug("accepted \(assignment.taskID) (attempt \(assignment.attempt), \(missing.count) blobs to fetch)")
+    }
+
+    /// Blobs (hash, size) a task still needs before it can run.
+    func missingBlobs(_ assignment: Uniguard_V1_TaskAssignment) -> [(String, UInt64)] {
+        guard case .mergeArm(let task)? = assignment.kind else { return [] }
+        var refs = task.models
+        if task.hasBaseModel { refs.append(task.baseModel) }
+        var out: [(String, UInt64)] = []
+        for ref in refs {
+            guard let set = try? ModelBlobSet(wire: ref) else { continue }
+            out += cache.missing(set).map { ($0.hash, $0.size) }
+        }
+        let validation = task.validation
+        let sharedOK = !validation.sharedPath.isEmpty
+            && ((try? FileManager.default.attributesOfItem(atPath: validation.sharedPath))?[.size] as? NSNumber)?.uint64Value == task.validationSizeBytes
+        if !sharedOK, ModelBlobSet.isHexHash(validation.corpusHash), !cache.has(validation.corpusHash) {
+            out.append((validation.corpusHash, task.validationSizeBytes))
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0.0).inserted }
+    }
+
+    func collectResults() {
+        for result in pool.takeResults() {
+            guard var held = tasks[result.taskID] else { continue }
+            if held.cancelled {
+                tasks[result.taskID] = nil
+                continue
+            }
+            held.phase = .finished
+            held.result = result
+            held.sentAt = nil
+            tasks[result.taskID] = held
+            if case .error(let e)? = result.outcome { logger.warning("task \(result.taskID) failed: \(e.message)") }
+        }
+        resendStale()
+    }
+
+    /// Sends finished results that were never sent or not acknowledged for a while.
+    func resendStale() {
+        guard registered else { return }
+        let now = ContinuousClock.now
+        let patience = heartbeat.settings.interval * 5
+        for id in tasks.keys.sorted() {
+            guard let held = tasks[id], held.phase == .finished, let result = held.result else { continue }
+            if let sentAt = held.sentAt, now - sentAt < patience { continue }
+            if send(.taskResult(result), jobID: held.jobID) != nil { tasks[id]?.sentAt = now }
+        }
+    }
+
+    func cancelTasks(job: String, reason: String) {
+        var dropped = 0
+        for (id, held) in tasks where held.jobID == job {
+            switch held.phase {
+            case .running: tasks[id]?.cancelled = true
+            case .fetching, .finished: tasks[id] = nil
+            }
+            dropped += 1
+        }
+        if dropped > 0 { logger.info("job \(job) cancelled (\(reason)); dropped \(dropped) tasks") }
+    }
+}

@@ -1,0 +1,110 @@
+import Cluster
+import Foundation
+import Logging
+import Runtime
+
+/// The worker's event loop (Paranoid Pirate client): register, heartbeat, receive tasks, fetch blobs, run tasks
+/// in slot threads, report results until the coordinator acknowledges them, reconnect with back-off.
+final class WorkerDaemon {
+    /// A task this worker accepted and has not yet seen acknowledged.
+    struct HeldTask {
+        enum Phase { case fetching, running, finished }
+        var assignment: Uniguard_V1_TaskAssignment
+        var jobID: String
+        var phase: Phase
+        var result: Uniguard_V1_TaskResult?
+        var sentAt: ContinuousClock.Instant?
+        var cancelled = false
+    }
+
+    /// An in-progress blob fetch.
+    struct ActiveDownload {
+        var plan: BlobDownload
+        var file: FileHandle
+        var lastProgress: ContinuousClock.Instant
+    }
+
+    let settings: WorkerSettings
+    let logger: Logger
+    let context: ZMQContext
+    let codec: WireCodec
+    let cache: BlobCache
+    let wake: WakePipe
+    let pool: SlotPool
+    let stopRequested: Guarded<Bool>
+
+    var socket: ZMQSocket?
+    var heartbeat: Heartbeat
+    var registered = false
+    var session: String?
+    var reconnectAt: ContinuousClock.Instant?
+    var tasks: [String: HeldTask] = [:]
+    var downloads: [String: ActiveDownload] = [:]
+    /// Blob request message id → hash, so a BLOB_NOT_FOUND reply can be matched.
+    var blobRequests: [UInt64: String] = [:]
+    var nextMessageID: UInt64 = 1
+
+    init(settings: WorkerSettings, evaluators: ArmEvaluatorRegistry, logger: Logger, stopRequested: Guarded<Bool>) throws {
+        self.settings = settings
+        self.logger = logger
+        self.stopRequested = stopRequested
+        context = try ZMQContext()
+        codec = WireCodec(limits: settings.limits)
+        cache = try BlobCache(root: settings.cacheDirectory)
+        wake = try WakePipe()
+        let executor = TaskExecutor(cache: cache, evaluators: evaluators)
+        pool = SlotPool(slots: settings.slots, wake: wake) { executor.run($0) }
+        heartbeat = Heartbeat(settings: settings.heartbeat, now: .now)
+    }
+
+    func run() {
+        connect()
+        while !stopRequested.value {
+            do {
+                try turn()
+            } catch let error as ZMQError where error.isTerminated {
+                break
+            } catch {
+                logger.error("event loop: \(error)")
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        if let socket {
+            var goodbye = Uniguard_V1_Disconnect()
+            goodbye.reason = "worker shutting down"
+            try? socket.set(.linger(milliseconds: 500))
+            send(.disconnect(goodbye))
+            socket.close()
+        }
+        logger.info("worker \(settings.workerID) stopped")
+    }
+
+    func turn() throws {
+        let now = ContinuousClock.now
+        if socket == nil, let at = reconnectAt, now >= at { connect() }
+        var poller = ZMQPoller()
+        poller.add(fileDescriptor: wake.readFD)
+        if let socket { poller.add(socket) }
+        let timeout = socket == nil ? 50 : min(100, heartbeat.pollTimeoutMs(at: now))
+        let events = try poller.poll(timeoutMs: timeout)
+        if events[0].contains(.readable) { wake.drain() }
+        if let socket, events.count > 1, events[1].contains(.readable) {
+            for _ in 0..<1000 {
+                guard let receipt = try socket.receiveWire(dontWait: true, codec: codec) else { break }
+                handle(receipt)
+                if self.socket == nil { break }
+            }
+        }
+        collectResults()
+        guard socket != nil else { return }
+        resendStale()
+        checkDownloads()
+        let actions = heartbeat.tick(at: .now)
+        if let delay = actions.peerDead {
+            logger.warning("coordinator silent for \(heartbeat.settings.liveness) heartbeats; reconnecting in \(delay)")
+            disconnect(reconnectAfter: delay)
+        } else if actions.sendHeartbeat {
+            if registered { sendHeartbeat() } else { sendRegister() }
+        }
+    }
+}

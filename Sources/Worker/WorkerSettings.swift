@@ -1,0 +1,17 @@
+import Cluster
+
+/// Settings of one worker process.
+struct WorkerSettings: Sendable {
+    var endpoint: String
+    var workerID: String
+    var slots: Int
+    var cacheDirectory: String
+    var curve: CurveKeyPair?
+    var serverKey: CurveKey?
+    /// Timing until the coordinator's RegisterAck supplies its own.
+    var heartbeat: HeartbeatSettings
+    var limits: WireLimits
+    /// Chunk requests in flight per blob download.
+    var downloadWindow = 4
+    var blobChunkBytes: UInt64 = 1 << 20
+}
