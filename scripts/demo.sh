@@ -85,7 +85,8 @@ seed: 7
 YML
 "$BIN/coordinator" serve --config "$C/cluster.conf" --local-workers 2 > "$C/coordinator.log" 2>&1 &
 CPID=$!
-trap 'kill $CPID 2>/dev/null; pkill -f "$BIN/worker" 2>/dev/null || true' EXIT
+# On any exit, stop the coordinator we started (SIGTERM: it stops its own local workers); never other processes.
+trap 'kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$C/var/coordinator.sqlite.endpoint" ] && break; sleep 0.2; done
 EP=$(cat "$C/var/coordinator.sqlite.endpoint")
 JOB=$("$BIN/coordinator" submit --endpoint "$EP" "$C/job.yaml")
