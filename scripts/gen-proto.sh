@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates Sources/Shared/Wire/Generated/uniguard.pb.swift from proto/uniguard.proto.
+# Regenerates Sources/Shared/Cluster/Wire/Generated/uniguard.pb.swift from proto/uniguard.proto.
 #
 # Uses apt's protoc plus a protoc-gen-swift built from swift-protobuf at the same version the package
 # depends on (the SwiftPM plugin is avoided on purpose: it compiles protoc from C++, ~10 min per build).
@@ -14,7 +14,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TAG="${SWIFT_PROTOBUF_TAG:-1.39.0}"
 WORK="$ROOT/.build-protoc"
-OUT="$ROOT/Sources/Shared/Wire/Generated"
+OUT="$ROOT/Sources/Shared/Cluster/Wire/Generated"
 
 command -v protoc >/dev/null || { echo "protoc not found: apt-get install protobuf-compiler" >&2; exit 1; }
 

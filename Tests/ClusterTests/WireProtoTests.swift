@@ -39,7 +39,7 @@ final class WireProtoTests: XCTestCase {
         }
         XCTAssertGreaterThan(names.count, 20)
         let generated = try String(contentsOf: Self.repoRoot
-            .appendingPathComponent("Sources/Shared/Wire/Generated/uniguard.pb.swift"), encoding: .utf8)
+            .appendingPathComponent("Sources/Shared/Cluster/Wire/Generated/uniguard.pb.swift"), encoding: .utf8)
         for name in names {
             XCTAssertTrue(generated.contains("Uniguard_V1_\(name)"),
                           "\(name) missing from uniguard.pb.swift: run scripts/gen-proto.sh")
