@@ -60,7 +60,8 @@ struct StoredTask {
 /// blobs. Callers group related writes in `transaction` and commit before acknowledging anything.
 final class JobStore {
     let db: SQLiteDatabase
-    static let schemaVersion = 1
+    /// 2: prepared jobs hold `MergeSearchSpec` + `CandidateRanking` (see PreparedJobMigration).
+    static let schemaVersion = 2
 
     init(path: String) throws {
         db = try SQLiteDatabase(path: path)
@@ -96,6 +97,8 @@ final class JobStore {
             CREATE TABLE IF NOT EXISTS checkpoints(
                 job_id TEXT NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL, created_ms INTEGER NOT NULL);
             """)
+        let stored = try db.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.first?.string
+        if stored == "1" { try PreparedJobMigration.upgradeJobs(db) }
         try db.run("INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)", [.text(String(Self.schemaVersion))])
     }
 
