@@ -51,7 +51,7 @@ struct MergeSearchCommand: ParsableCommand {
             print(k.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0) + marks.map { String(format: "%8.4f", LocalMergeSearch.bestWithin(s.history, $0)) }.joined())
         }
         for (k, s) in runs {
-            if let b = s.engine.best {
+            if let b = s.best {
                 print(String(format: "%@ best arm #%d: %@ over %@, weights [%@] -> F1 %.4f (%@ the best single input)  exported to %@",
                              k.rawValue, b.arm.rawValue, b.method.rawValue, b.subset.description,
                              b.weights.map { String(format: "%.3f", $0) }.joined(separator: ", "), b.f1,

@@ -49,7 +49,7 @@ final class FusionMergeSearchTests: XCTestCase {
         let out = root.appendingPathComponent("best").path
         try s1.exportBest(to: out)
         let best = try GuardModel.load(URL(fileURLWithPath: out))
-        let bestF1 = try XCTUnwrap(s1.engine.best?.f1)
+        let bestF1 = try XCTUnwrap(s1.best?.f1)
         XCTAssertEqual(best.metadata.validationF1!, bestF1, accuracy: 1e-12)
         // The exported model scores the validation set exactly as the in-memory arm did.
         var c = ConfusionCounts()

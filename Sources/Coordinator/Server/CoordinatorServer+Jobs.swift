@@ -267,7 +267,7 @@ extension CoordinatorServer {
             }
         } catch { storeFailed(error, "job completion") }
         leases.remove(job: job.id)
-        let best = job.run.engine.best.map { String(format: "%.4f (arm %@)", $0.f1, $0.arm.description) } ?? "none"
+        let best = job.run.best.map { String(format: "%.4f (arm %@)", $0.f1, $0.arm.description) } ?? "none"
         logger.info("job \(job.id) done: best F1 \(best)\(exportPath.map { ", exported to \($0)" } ?? "")\(message.map { "; \($0)" } ?? "")")
     }
 }

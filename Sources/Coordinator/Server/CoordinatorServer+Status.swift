@@ -65,12 +65,12 @@ extension CoordinatorServer {
             "candidates": job.prepared.ranking.kept, "policy": job.prepared.ranking.policy.map { $0 as Any } ?? NSNull(),
             "candidate_ranking": job.prepared.ranking.scores.map { ["path": $0.path, "f1": $0.f1] as [String: Any] },
             "submitter": job.submitter, "created_unix_ms": job.createdMs, "evaluator": job.spec.evaluator,
-            "best_f1": job.run.engine.best.map { $0.f1 as Any } ?? NSNull(),
+            "best_f1": job.run.best.map { $0.f1 as Any } ?? NSNull(),
             "finished_unix_ms": job.finishedMs.map { $0 as Any } ?? NSNull(),
             "export_path": job.exportPath.map { $0 as Any } ?? NSNull(),
             "message": job.message.map { $0 as Any } ?? NSNull(),
         ]
-        if let best = job.run.engine.best {
+        if let best = job.run.best {
             entry["best_arm"] = Self.armJSON(arm: best.arm.rawValue, method: best.method, weights: best.weights,
                                              subset: best.subset, parameters: best.parameters)
                 .merging(["f1": best.f1, "iteration": best.iteration]) { $1 }

@@ -29,6 +29,8 @@ public struct MergeSearchRun: Sendable {
     public var strategy: SearchStrategyKind { engine.kind }
     public var history: [SearchRecord] { engine.history }
     public var inFlight: [MergeArm] { engine.inFlight }
+    /// Best reported result (the first of equals).
+    public var best: SearchRecord? { engine.best }
     /// Arms handed out so far, reported or not.
     public var issued: Int { engine.history.count + engine.pending.count }
 
@@ -53,7 +55,7 @@ public struct MergeSearchRun: Sendable {
 
     /// The best reported arm, as the arm that was handed out.
     public var bestArm: MergeArm? {
-        guard let best = engine.best else { return nil }
+        guard let best else { return nil }
         return MergeArm(id: best.arm, method: best.method, weights: best.weights, subset: best.subset,
                         instruction: best.instruction, parameters: best.parameters)
     }
@@ -61,7 +63,7 @@ public struct MergeSearchRun: Sendable {
     /// Writes the best arm as a full model directory. Guard candidates (the classifier evaluator) also get the
     /// arm's instruction and validation F1 in uniguard.json; merge provenance is written by the merger.
     public func exportBest(to dir: String) throws {
-        guard let arm = bestArm, let f1 = engine.best?.f1 else { throw SearchError.badState("no arm was evaluated") }
+        guard let arm = bestArm, let f1 = best?.f1 else { throw SearchError.badState("no arm was evaluated") }
         _ = try ModelMerger.merge(try arm.mergeConfig(space), to: dir)
         guard spec.evaluator == ArmEvaluatorRegistry.classifier else { return }
         let url = URL(fileURLWithPath: dir)
