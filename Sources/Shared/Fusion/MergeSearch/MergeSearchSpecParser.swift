@@ -50,7 +50,7 @@ public struct MergeSearchSpecParser: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ModelError.missingFile(path: path, hint: "the merge-search config file")
         }
-        return try parse(yaml: text, source: path, baseDirectory: (path as NSString).deletingLastPathComponent)
+        return try parse(yaml: text, source: path, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
 
     /// Parses YAML text; `source` names it in errors and `baseDirectory` anchors relative paths.
