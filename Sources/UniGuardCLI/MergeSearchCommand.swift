@@ -20,12 +20,12 @@ struct MergeSearchCommand: ParsableCommand {
     }
 
     func execute() throws {
-        let cfg = try MergeSearchConfig.load(path: config)
-        let search = try LocalMergeSearch(config: cfg, log: note)
+        let cfg = try MergeSearchSpecParser(.localRun).load(path: config)
+        let search = try LocalMergeSearch(spec: cfg, log: note)
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-        note("search space: top \(search.space.candidates.count) of \(cfg.candidates.count) candidates, methods \(cfg.methods.map(\.rawValue)), subsets \(cfg.subsets.map(\.description)), \(search.items.count) validation samples")
-        var runs: [(SearchStrategyKind, MergeSearch)] = []
+        note("search space: top \(search.ranking.kept.count) of \(cfg.candidates.count) candidates, methods \(cfg.methods.map(\.rawValue)), subsets \(cfg.subsets.map(\.description)), \(search.ranking.sampleCount) validation samples")
+        var runs: [(SearchStrategyKind, MergeSearchRun)] = []
         for strategy in cfg.strategies {
             let s = try search.run(strategy: strategy) { r in
                 note(String(format: "%@ #%d  %@ %@ weights [%@]  F1 %.4f  (%.1fs)", strategy.rawValue, r.iteration, r.method.rawValue,
@@ -36,15 +36,15 @@ struct MergeSearchCommand: ParsableCommand {
             try JSONLinesFile.write(s.history, to: outURL.appendingPathComponent("history-\(tag).jsonl"))
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try enc.encode(s).write(to: outURL.appendingPathComponent("search-\(tag).json"), options: .atomic)
-            try search.export(s, to: outURL.appendingPathComponent("best-\(tag)").path)
+            try enc.encode(s.engine).write(to: outURL.appendingPathComponent("search-\(tag).json"), options: .atomic)
+            try s.exportBest(to: outURL.appendingPathComponent("best-\(tag)").path)
         }
         try ConvergencePlot(histories: runs.map { (name: $0.0.rawValue, records: $0.1.history) })
             .write(to: outURL.appendingPathComponent("convergence.svg").path)
 
         // The strategy x iterations table (best F1 within the first n arms), beside the best single input.
         let marks = [1, 5, 10, 20, 30, 50, 100].filter { $0 < cfg.iterations } + [cfg.iterations]
-        print(String(format: "best single input model: %@  validation F1 %.4f", search.ranking[0].path, search.bestSingleF1))
+        print(String(format: "best single input model: %@  validation F1 %.4f", search.ranking.scores[0].path, search.ranking.bestSingleF1))
         func cell(_ s: String) -> String { String(repeating: " ", count: max(0, 8 - s.count)) + s }
         print("strategy        " + marks.map { cell("n=\($0)") }.joined())
         for (k, s) in runs {
@@ -55,7 +55,7 @@ struct MergeSearchCommand: ParsableCommand {
                 print(String(format: "%@ best arm #%d: %@ over %@, weights [%@] -> F1 %.4f (%@ the best single input)  exported to %@",
                              k.rawValue, b.arm.rawValue, b.method.rawValue, b.subset.description,
                              b.weights.map { String(format: "%.3f", $0) }.joined(separator: ", "), b.f1,
-                             b.f1 >= search.bestSingleF1 ? "matches or beats" : "below", outURL.appendingPathComponent("best-\(k.rawValue)").path))
+                             b.f1 >= search.ranking.bestSingleF1 ? "matches or beats" : "below", outURL.appendingPathComponent("best-\(k.rawValue)").path))
             }
         }
     }

@@ -7,7 +7,7 @@ import XCTest
 /// Local merge search over tiny TaskGuards: runs, is deterministic per seed, exports a loadable model.
 final class FusionMergeSearchTests: XCTestCase {
     /// Two tiny guards trained briefly with different seeds, a validation file, and a search config.
-    func fixture(iterations: Int = 4, strategy: String = "thompson") throws -> (MergeSearchConfig, URL) {
+    func fixture(iterations: Int = 4, strategy: String = "thompson") throws -> (MergeSearchSpec, URL) {
         let base = try TestSupport.tinyBase()
         let root = TestSupport.tempDir()
         for seed in [1, 2] as [UInt64] {
@@ -32,27 +32,32 @@ final class FusionMergeSearchTests: XCTestCase {
         """
         let path = root.appendingPathComponent("search.yml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return (try MergeSearchConfig.load(path: path), root)
+        return (try MergeSearchSpecParser(.localRun).load(path: path), root)
     }
 
     func testSearchIsDeterministicAndExportsALoadableModel() throws {
         let (cfg, root) = try fixture()
         XCTAssertEqual(cfg.candidates.count, 2)
-        let a = try LocalMergeSearch(config: cfg)
+        let a = try LocalMergeSearch(spec: cfg)
+        XCTAssertEqual(a.ranking.kept.count, 2)
+        XCTAssertEqual(a.ranking.scores.map(\.path).sorted(), cfg.candidates)
         let s1 = try a.run(strategy: .thompson), s2 = try a.run(strategy: .thompson)
         XCTAssertEqual(s1.history.count, 4)
         XCTAssertEqual(s1.history.map(\.weights), s2.history.map(\.weights))
         XCTAssertEqual(s1.history.map(\.f1), s2.history.map(\.f1))
         for r in s1.history { XCTAssertTrue((0...1).contains(r.f1)); XCTAssertEqual(r.weights.reduce(0, +), 1, accuracy: 1e-9) }
         let out = root.appendingPathComponent("best").path
-        try a.export(s1, to: out)
+        try s1.exportBest(to: out)
         let best = try GuardModel.load(URL(fileURLWithPath: out))
-        XCTAssertEqual(best.metadata.validationF1!, s1.best!.f1, accuracy: 1e-12)
+        let bestF1 = try XCTUnwrap(s1.best?.f1)
+        XCTAssertEqual(best.metadata.validationF1!, bestF1, accuracy: 1e-12)
         // The exported model scores the validation set exactly as the in-memory arm did.
         var c = ConfusionCounts()
-        let scores = try best.scores(inputs: a.items.map(\.prompt))
-        for (s, it) in zip(scores, a.items) { c.add(predictedUnsafe: s >= 0.5, actuallyUnsafe: it.unsafe) }
-        XCTAssertEqual(c.f1, s1.best!.f1, accuracy: 1e-12)
+        let items = try ValidationLines.items(a.validationLines, policy: "t", source: cfg.validation)
+        XCTAssertEqual(items.count, a.ranking.sampleCount)
+        let scores = try best.scores(inputs: items.map(\.prompt))
+        for (s, it) in zip(scores, items) { c.add(predictedUnsafe: s >= 0.5, actuallyUnsafe: it.unsafe) }
+        XCTAssertEqual(c.f1, bestF1, accuracy: 1e-12)
     }
 
     func testConfigErrorsNameTheKey() throws {
@@ -64,7 +69,7 @@ final class FusionMergeSearchTests: XCTestCase {
                             ("candidates: [guard-*]\nvalidation: v.jsonl\ncolour: red\n", "colour"),
                             ("candidates: [nothing-*]\nvalidation: v.jsonl\n", "candidates")] {
             try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-            XCTAssertThrowsError(try MergeSearchConfig.load(path: path)) { e in
+            XCTAssertThrowsError(try MergeSearchSpecParser(.localRun).load(path: path)) { e in
                 XCTAssertTrue("\(e)".contains("'\(key)'") && "\(e)".contains(path), "\(e)")
             }
         }

@@ -55,8 +55,8 @@ final class ClusterParityTests: XCTestCase {
         try common.write(toFile: "\(c.root)/local.yml", atomically: true, encoding: .utf8)
         try (common + "\nbatch: 1\nvalidation_shards: 3\n").write(toFile: "\(c.root)/cluster.yml", atomically: true, encoding: .utf8)
 
-        let local = try LocalMergeSearch(config: try MergeSearchConfig.load(path: "\(c.root)/local.yml"))
-        let expected = try local.run(strategy: .thompson)
+        let local = try LocalMergeSearch(spec: try MergeSearchSpecParser(.localRun).load(path: "\(c.root)/local.yml"))
+        let expected = try local.run(strategy: .thompson).engine
         print("local merge-search F1s: \(expected.history.map(\.f1)), best \(expected.best!.f1)")
         XCTAssertGreaterThan(Set(expected.history.map(\.f1)).count, 2, "arms differ, so matching them means something")
 

@@ -42,8 +42,7 @@ struct ServeCommand: ParsableCommand {
         let server: CoordinatorServer
         let endpoint: String
         do {
-            server = try CoordinatorServer(config: cluster, parser: MergeSearchJobSpecParser(), logger: logger,
-                                           stopRequested: stop)
+            server = try CoordinatorServer(config: cluster, logger: logger, stopRequested: stop)
             endpoint = try server.start(bindOverride: bind)
         } catch {
             logger.critical("cannot start: \(error)")

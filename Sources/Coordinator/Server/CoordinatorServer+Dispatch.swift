@@ -71,7 +71,7 @@ extension CoordinatorServer {
                 continue
             }
             guard let job = jobOrder.lazy.compactMap({ self.jobs[$0] }).first(where: \.canIssueArm) else { break }
-            let arm = job.search.ask()
+            let arm = job.run.ask()
             job.inFlight[arm.id.rawValue] = JobRuntime.ArmProgress(arm: arm)
             let tasks = (0..<job.shardCount).map { shard in
                 TaskLease(taskID: TaskLease.id(job: job.id, arm: arm.id.rawValue, shard: shard), jobID: job.id,
@@ -88,7 +88,7 @@ extension CoordinatorServer {
                     for task in tasks { try store.insertTask(task) }
                 }
                 for id in Set(newArms.map { $0.0.id }) {
-                    if let job = jobs[id] { try store.saveSearch(job: id, job.search) }
+                    if let job = jobs[id] { try store.saveSearch(job: id, job.run.engine) }
                 }
                 for (lease, _) in assignments { try store.updateLease(lease) }
             }

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Fusion
+import Guards
 import Runtime
 
 /// Job lifecycle: restore after a restart, submit, results, cancel, export of the best arm.
@@ -42,7 +43,7 @@ extension CoordinatorServer {
                 }
             }
             if job.state == .exporting || job.searchFinished { startExport(job) }
-            logger.info("resumed \(job.id): \(job.armsDone)/\(job.spec.iterations) arms done, \(job.search.pending.count) in flight")
+            logger.info("resumed \(job.id): \(job.armsDone)/\(job.spec.iterations) arms done, \(job.run.inFlight.count) in flight")
         }
         if resumed == 0 { logger.info("no unfinished jobs in \(config.databasePath)") }
     }
@@ -52,7 +53,7 @@ extension CoordinatorServer {
     func submitJob(_ submit: Uniguard_V1_SubmitJob, from peer: Data, requestID: UInt64) {
         // Hashing models can take seconds: it runs off the loop, which keeps heartbeating meanwhile.
         submissions.start(yaml: submit.yaml, baseDirectory: submit.baseDirectory, submitter: submit.submitter,
-                          peer: peer, requestID: requestID, parser: parser)
+                          peer: peer, requestID: requestID)
     }
 
     func finishSubmissions() {
@@ -75,7 +76,7 @@ extension CoordinatorServer {
     }
 
     private func createJob(_ prepared: PreparedMergeSearch, yaml: String, submitter: String) throws -> String {
-        let search = try prepared.spec.makeSearch()
+        let search = try prepared.makeRun().engine
         let now = UnixTime.nowMs()
         let id: String
         do {
@@ -98,7 +99,7 @@ extension CoordinatorServer {
         jobs[id] = job
         jobOrder.append(id)
         blobs.register(prepared.blobPaths)
-        logger.info("job \(id) submitted by \(submitter): \(prepared.spec.iterations) arms, \(prepared.candidates.count) candidates, \(prepared.shards.count) shards per arm, strategy \(prepared.spec.strategy.rawValue)")
+        logger.info("job \(id) submitted by \(submitter): \(prepared.spec.iterations) arms, \(prepared.candidates.count) candidates, \(prepared.shards.count) shards per arm, strategy \(prepared.spec.strategies[0].rawValue)")
         return id
     }
 
@@ -113,7 +114,12 @@ extension CoordinatorServer {
         defer { pendingAcks[workerID, default: []].append(result.taskID) }
         switch result.outcome {
         case .eval(let eval):
-            recordEvaluation(result.taskID, counts: ConfusionTally(eval.counts), elapsedMs: result.elapsedMs, worker: workerID)
+            do {
+                let counts = try shardCounts(eval.counts, task: result.taskID)
+                recordEvaluation(result.taskID, counts: counts, elapsedMs: result.elapsedMs, worker: workerID)
+            } catch {
+                taskFailed(result.taskID, reason: "\(error)", worker: workerID)
+            }
         case .error(let error):
             taskFailed(result.taskID, reason: error.message, worker: workerID)
         default:
@@ -121,7 +127,20 @@ extension CoordinatorServer {
         }
     }
 
-    private func recordEvaluation(_ taskID: String, counts: ConfusionTally, elapsedMs: UInt64, worker: String) {
+    /// A worker's counts for one shard, or why they cannot be true: a count beyond Int, or more samples than the
+    /// shard has lines (which also keeps the sum over an arm's shards from overflowing).
+    private func shardCounts(_ wire: Uniguard_V1_ConfusionCounts, task taskID: String) throws -> ConfusionCounts {
+        let counts = try ConfusionCounts(wire: wire)
+        if let lease = leases.task(taskID), let job = jobs[lease.jobID], job.prepared.shards.indices.contains(lease.shard) {
+            let lines = job.prepared.shards[lease.shard].lineCount
+            guard counts.total <= lines else {
+                throw JobSpecError(source: taskID, key: "counts", reason: "\(counts.total) samples counted in a shard of \(lines) lines; result rejected")
+            }
+        }
+        return counts
+    }
+
+    private func recordEvaluation(_ taskID: String, counts: ConfusionCounts, elapsedMs: UInt64, worker: String) {
         guard case .accepted(let lease) = leases.complete(taskID) else {
             logger.debug("result for \(taskID) from \(worker) is a duplicate or for a finished task; ignored")
             return
@@ -129,10 +148,10 @@ extension CoordinatorServer {
         guard let job = jobs[lease.jobID] else { return }
         let now = UnixTime.nowMs()
         var record: SearchRecord?
-        var total = ConfusionTally()
+        var total = ConfusionCounts()
         if let (arm, sum, elapsed) = job.record(arm: lease.armID, shard: lease.shard, counts: counts, elapsedMs: elapsedMs) {
             total = sum
-            do { record = try job.search.tell(arm.id, f1: sum.f1, seconds: Double(elapsed) / 1000) } catch {
+            do { record = try job.run.report(arm.id, counts: sum, seconds: Double(elapsed) / 1000) } catch {
                 logger.error("\(job.id): cannot report arm \(arm.id) to the search: \(error)")
             }
         }
@@ -142,7 +161,7 @@ extension CoordinatorServer {
                 try store.completeTask(taskID, worker: worker, counts: counts, elapsedMs: elapsedMs, completedMs: now)
                 if let record {
                     try store.completeArm(job: job.id, arm: lease.armID, counts: total, record: record, completedMs: now)
-                    try store.saveSearch(job: job.id, job.search)
+                    try store.saveSearch(job: job.id, job.run.engine)
                 }
                 if finished { try store.setJobState(job.id, .exporting) }
             }
@@ -191,7 +210,7 @@ extension CoordinatorServer {
     /// Ends a job early: no more arms, queued tasks dropped, workers told to drop what they run.
     private func stopJob(_ job: JobRuntime, state: JobState, message: String) {
         let wasLeased = leases.cancel(job: job.id)
-        for pending in job.search.pending { try? job.search.abandon(pending.arm.id) }
+        for arm in job.run.inFlight { try? job.run.abandon(arm.id) }
         job.inFlight = [:]
         job.state = state
         job.message = message
@@ -200,7 +219,7 @@ extension CoordinatorServer {
             try store.transaction {
                 try store.cancelTasks(job: job.id)
                 try store.abandonArms(job: job.id)
-                try store.saveSearch(job: job.id, job.search)
+                try store.saveSearch(job: job.id, job.run.engine)
                 try store.setJobState(job.id, state, finishedMs: job.finishedMs, message: message)
             }
         } catch { storeFailed(error, "job stop") }
@@ -218,14 +237,12 @@ extension CoordinatorServer {
 
     func startExport(_ job: JobRuntime) {
         job.state = .exporting
-        guard let arm = job.bestArm else {
+        guard job.run.bestArm != nil else {
             finishJob(job, exportPath: nil, message: "no arm was evaluated; nothing to export")
             return
         }
         let output = job.spec.output ?? (config.exportDirectory as NSString).appendingPathComponent("\(job.id)/best")
-        let classifier = job.spec.evaluator == ArmEvaluatorRegistry.classifier
-        exports.start(jobID: job.id, arm: arm, space: job.spec.searchSpace, seed: job.spec.mergeSeed(arm: arm.id),
-                      output: output, classifierF1: classifier ? job.search.best?.f1 : nil)
+        exports.start(jobID: job.id, run: job.run, output: output)
     }
 
     func finishExports() {
@@ -250,7 +267,7 @@ extension CoordinatorServer {
             }
         } catch { storeFailed(error, "job completion") }
         leases.remove(job: job.id)
-        let best = job.search.best.map { String(format: "%.4f (arm %@)", $0.f1, $0.arm.description) } ?? "none"
+        let best = job.run.best.map { String(format: "%.4f (arm %@)", $0.f1, $0.arm.description) } ?? "none"
         logger.info("job \(job.id) done: best F1 \(best)\(exportPath.map { ", exported to \($0)" } ?? "")\(message.map { "; \($0)" } ?? "")")
     }
 }

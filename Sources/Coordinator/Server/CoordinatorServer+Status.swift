@@ -51,26 +51,26 @@ extension CoordinatorServer {
     private func jobJSON(_ job: JobRuntime, includeHistory: Bool) throws -> [String: Any] {
         var means: [String: Double] = [:]
         var posteriors: [String: [String: Double]] = [:]
-        for (label, p) in job.search.posteriors {
+        for (label, p) in job.run.engine.posteriors {
             means[label] = p.mean
             posteriors[label] = ["alpha": p.alpha, "beta": p.beta]
         }
         let queued = leases.tasks.values.filter { $0.jobID == job.id && $0.state == .queued }.count
         var entry: [String: Any] = [
             "id": job.id, "kind": "merge-search", "name": job.spec.name, "state": job.state.rawValue,
-            "strategy": job.spec.strategy.rawValue, "iterations": job.spec.iterations, "batch": job.spec.batch,
-            "shards_per_arm": job.shardCount, "arms_done": job.armsDone, "arms_in_flight": job.search.pending.count,
+            "strategy": job.run.strategy.rawValue, "iterations": job.spec.iterations, "batch": job.spec.batch,
+            "shards_per_arm": job.shardCount, "arms_done": job.armsDone, "arms_in_flight": job.run.inFlight.count,
             "arms_issued": job.armsIssued, "progress": Double(job.armsDone) / Double(max(job.spec.iterations, 1)),
             "queued_tasks": queued, "posterior_means": means, "posteriors": posteriors,
-            "candidates": job.spec.candidates, "policy": job.spec.policy.map { $0 as Any } ?? NSNull(),
-            "candidate_ranking": (job.spec.ranking ?? []).map { ["path": $0.path, "f1": $0.f1] as [String: Any] },
+            "candidates": job.prepared.ranking.kept, "policy": job.prepared.ranking.policy.map { $0 as Any } ?? NSNull(),
+            "candidate_ranking": job.prepared.ranking.scores.map { ["path": $0.path, "f1": $0.f1] as [String: Any] },
             "submitter": job.submitter, "created_unix_ms": job.createdMs, "evaluator": job.spec.evaluator,
-            "best_f1": job.search.best.map { $0.f1 as Any } ?? NSNull(),
+            "best_f1": job.run.best.map { $0.f1 as Any } ?? NSNull(),
             "finished_unix_ms": job.finishedMs.map { $0 as Any } ?? NSNull(),
             "export_path": job.exportPath.map { $0 as Any } ?? NSNull(),
             "message": job.message.map { $0 as Any } ?? NSNull(),
         ]
-        if let best = job.search.best {
+        if let best = job.run.best {
             entry["best_arm"] = Self.armJSON(arm: best.arm.rawValue, method: best.method, weights: best.weights,
                                              subset: best.subset, parameters: best.parameters)
                 .merging(["f1": best.f1, "iteration": best.iteration]) { $1 }

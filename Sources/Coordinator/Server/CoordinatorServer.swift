@@ -12,7 +12,6 @@ final class CoordinatorServer {
     let config: ClusterConfig
     let logger: Logger
     let store: JobStore
-    let parser: any JobSpecParsing
     let context: ZMQContext
     let codec: WireCodec
     /// Identifies this run of the coordinator; workers that see it change re-announce their tasks.
@@ -37,9 +36,8 @@ final class CoordinatorServer {
     let rejectLog: RateLimitedLog
     let stopRequested: Guarded<Bool>
 
-    init(config: ClusterConfig, parser: any JobSpecParsing, logger: Logger, stopRequested: Guarded<Bool>) throws {
+    init(config: ClusterConfig, logger: Logger, stopRequested: Guarded<Bool>) throws {
         self.config = config
-        self.parser = parser
         self.logger = logger
         self.stopRequested = stopRequested
         context = try ZMQContext()

@@ -1,7 +1,6 @@
 import Cluster
 import Foundation
 import Fusion
-import Guards
 import Runtime
 
 /// Parses and prepares submitted jobs (hashing models and validation data) off the event loop.
@@ -30,15 +29,14 @@ final class SubmissionQueue: Sendable {
 
     static func cacheKey(_ path: String, _ size: UInt64, _ mtimeMs: Int64) -> String { "\(path)|\(size)|\(mtimeMs)" }
 
-    func start(yaml: String, baseDirectory: String, submitter: String, peer: Data, requestID: UInt64,
-               parser: any JobSpecParsing) {
+    func start(yaml: String, baseDirectory: String, submitter: String, peer: Data, requestID: UInt64) {
         let cache = hashCache
         let finished = finished
         let wake = wake
         queue.async {
             let result: Result<PreparedMergeSearch, Failure>
             do {
-                let spec = try parser.parse(yaml: yaml, baseDirectory: baseDirectory, source: "job")
+                let spec = try MergeSearchSpecParser(.clusterJob).parse(yaml: yaml, source: "job", baseDirectory: baseDirectory)
                 let prepared = try PreparedMergeSearch.prepare(spec) { path, size, mtime in
                     cache.value[SubmissionQueue.cacheKey(path, size, mtime)]
                 }
@@ -74,25 +72,14 @@ final class ExportQueue: Sendable {
 
     init(wake: WakePipe) { self.wake = wake }
 
-    /// `f1` non-nil: also write the classifier metadata (instruction of the arm, validation F1) as
-    /// `LocalMergeSearch.export` does.
-    func start(jobID: String, arm: MergeArm, space: SearchSpace, seed: UInt64, output: String, classifierF1: Double?) {
+    /// Writes `run`'s best arm exactly as `uniguard merge-search` exports it (same merge, same metadata).
+    func start(jobID: String, run: MergeSearchRun, output: String) {
         let finished = finished
         let wake = wake
         queue.async {
             let result: Result<String, SubmissionQueue.Failure>
             do {
-                let config = try arm.mergeConfig(space, randomSeed: seed)
-                try ModelMerger.merge(config, to: output)
-                if let f1 = classifierF1 {
-                    let url = URL(fileURLWithPath: output)
-                    var meta = try GuardMetadata.load(directory: URL(fileURLWithPath: space.candidates[0]))
-                    let instructions = try ArmEvaluator.instructions(of: space.candidates)
-                    if let i = arm.instruction, i < instructions.count { meta.instruction = instructions[i] }
-                    meta.validationF1 = f1
-                    let existing = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent(GuardMetadata.fileName)))) as? [String: Any] ?? [:]
-                    try meta.save(directory: url, preserving: existing)
-                }
+                try run.exportBest(to: output)
                 result = .success(output)
             } catch {
                 result = .failure(SubmissionQueue.Failure(description: "\(error)"))

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Fusion
+import Guards
 
 /// Lifecycle of a job.
 enum JobState: String, Codable, Sendable {
@@ -37,7 +38,7 @@ struct StoredArm {
     var shardCount: Int
     var issuedMs: UInt64
     var completedMs: UInt64?
-    var counts: ConfusionTally?
+    var counts: ConfusionCounts?
     var f1: Double?
     var iteration: Int?
     var seconds: Double?
@@ -50,7 +51,7 @@ struct StoredArm {
 /// A task row: the lease plus, once done, its result.
 struct StoredTask {
     var lease: TaskLease
-    var counts: ConfusionTally?
+    var counts: ConfusionCounts?
     var elapsedMs: UInt64
 }
 
@@ -59,7 +60,8 @@ struct StoredTask {
 /// blobs. Callers group related writes in `transaction` and commit before acknowledging anything.
 final class JobStore {
     let db: SQLiteDatabase
-    static let schemaVersion = 1
+    /// 2: prepared jobs hold `MergeSearchSpec` + `CandidateRanking` (see PreparedJobMigration).
+    static let schemaVersion = 2
 
     init(path: String) throws {
         db = try SQLiteDatabase(path: path)
@@ -95,6 +97,8 @@ final class JobStore {
             CREATE TABLE IF NOT EXISTS checkpoints(
                 job_id TEXT NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL, created_ms INTEGER NOT NULL);
             """)
+        let stored = try db.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.first?.string
+        if stored == "1" { try PreparedJobMigration.upgradeJobs(db) }
         try db.run("INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)", [.text(String(Self.schemaVersion))])
     }
 
@@ -155,7 +159,7 @@ final class JobStore {
                   SQLiteValue(issuedMs)])
     }
 
-    func completeArm(job: String, arm: Int, counts: ConfusionTally, record: SearchRecord, completedMs: UInt64) throws {
+    func completeArm(job: String, arm: Int, counts: ConfusionCounts, record: SearchRecord, completedMs: UInt64) throws {
         try db.run("""
             UPDATE arms SET state = 'done', completed_ms = ?, tp = ?, fp = ?, tn = ?, fn = ?, f1 = ?, iteration = ?,
                             seconds = ? WHERE job_id = ? AND arm_id = ?
@@ -177,9 +181,9 @@ final class JobStore {
                    (SELECT MAX(t.attempt) FROM tasks t WHERE t.job_id = a.job_id AND t.arm_id = a.arm_id)
             FROM arms a WHERE a.job_id = ? ORDER BY a.arm_id
             """, [.text(job)]).map { row in
-            let counts: ConfusionTally? = row[5].int.map { tp in
-                ConfusionTally(tp: UInt64(tp), fp: UInt64(row[6].int ?? 0), tn: UInt64(row[7].int ?? 0),
-                               fn: UInt64(row[8].int ?? 0))
+            let counts: ConfusionCounts? = row[5].int.map { tp in
+                ConfusionCounts(tp: Int(tp), fp: Int(row[6].int ?? 0), tn: Int(row[7].int ?? 0),
+                               fn: Int(row[8].int ?? 0))
             }
             return StoredArm(jobID: job, arm: try Self.decode(MergeArm.self, row[0].string), state: row[1].string ?? "",
                              shardCount: Int(row[2].int ?? 1), issuedMs: UInt64(row[3].int ?? 0),
@@ -206,7 +210,7 @@ final class JobStore {
                   SQLiteValue(lease.deadlineUnixMs), SQLiteValue(lease.leasedAtUnixMs), .text(lease.taskID)])
     }
 
-    func completeTask(_ id: String, worker: String, counts: ConfusionTally, elapsedMs: UInt64, completedMs: UInt64) throws {
+    func completeTask(_ id: String, worker: String, counts: ConfusionCounts, elapsedMs: UInt64, completedMs: UInt64) throws {
         try db.run("""
             UPDATE tasks SET state = 'done', worker_id = ?, tp = ?, fp = ?, tn = ?, fn = ?, elapsed_ms = ?,
                              completed_ms = ? WHERE id = ?
@@ -228,9 +232,9 @@ final class JobStore {
                                   state: TaskLease.State(rawValue: row[3].string ?? "") ?? .queued,
                                   workerID: row[4].string, attempt: Int(row[5].int ?? 0),
                                   deadlineUnixMs: UInt64(max(row[6].int ?? 0, 0)), leasedAtUnixMs: UInt64(max(row[7].int ?? 0, 0)))
-            let counts: ConfusionTally? = row[8].int.map { tp in
-                ConfusionTally(tp: UInt64(tp), fp: UInt64(row[9].int ?? 0), tn: UInt64(row[10].int ?? 0),
-                               fn: UInt64(row[11].int ?? 0))
+            let counts: ConfusionCounts? = row[8].int.map { tp in
+                ConfusionCounts(tp: Int(tp), fp: Int(row[9].int ?? 0), tn: Int(row[10].int ?? 0),
+                               fn: Int(row[11].int ?? 0))
             }
             return StoredTask(lease: lease, counts: counts, elapsedMs: UInt64(max(row[12].int ?? 0, 0)))
         }

@@ -1,4 +1,5 @@
 import Cluster
+import Fusion
 import Foundation
 import Runtime
 
@@ -77,7 +78,7 @@ final class BlobCache: Sendable {
             file = range.sharedPath
         }
         guard let data = FileManager.default.contents(atPath: file) else { throw WorkerError("validation data \(range.corpusHash.prefix(16)) is not cached") }
-        let lines = ValidationShards.lines(data)
+        let lines = ValidationLines.split(data)
         let first = Int(clamping: range.firstLine), count = Int(clamping: range.lineCount)
         guard first >= 0, count >= 0, first <= lines.count, count <= lines.count - first else {
             throw WorkerError("shard lines \(first)+\(count) exceed the \(lines.count) lines of the validation data")

@@ -1,5 +1,7 @@
 import Cluster
 import Foundation
+import Fusion
+import Guards
 
 /// Runs one task on a slot thread: rebuilds the model directories from the cache, takes the validation shard,
 /// merges and scores the arm with the evaluator the job names.
@@ -31,19 +33,14 @@ struct TaskExecutor: Sendable {
         return result
     }
 
-    private func evaluate(_ task: Uniguard_V1_MergeArmTask) throws -> ConfusionTally {
+    private func evaluate(_ task: Uniguard_V1_MergeArmTask) throws -> ConfusionCounts {
         let candidates = try task.models.map { try cache.materialize(ModelBlobSet(wire: $0)) }
         let base = task.hasBaseModel ? try cache.materialize(ModelBlobSet(wire: task.baseModel)) : nil
         let lines = try cache.validationLines(task.validation, size: task.validationSizeBytes)
         let (arm, space) = try MergeArmWire.armAndSpace(task, candidates: candidates, baseModel: base)
         let evaluator = try evaluators.evaluator(named: task.evaluator)
-        var input = ArmEvaluationInput(mergeConfig: try arm.mergeConfig(space, randomSeed: task.seed), validationLines: lines,
-                                       policyInstruction: task.policyInstruction, threshold: Double(task.threshold),
-                                       options: task.evaluatorOptions, armIndex: Int(clamping: task.armIndex),
-                                       shardIndex: Int(task.shardIndex))
-        input.arm = arm
-        input.space = space
-        input.policy = task.policyID.isEmpty ? nil : task.policyID
-        return try evaluator.evaluate(input)
+        return try evaluator.evaluate(try ArmEvaluation(arm: arm, space: space, validationLines: lines,
+                                                        policy: task.policyID.isEmpty ? nil : task.policyID,
+                                                        options: task.evaluatorOptions, shardIndex: Int(task.shardIndex)))
     }
 }

@@ -2,34 +2,37 @@ import Foundation
 import Fusion
 import Runtime
 
-/// A merge-search job after submission: its spec plus the blob descriptions of every model and the validation
-/// shards. Stored as JSON with the job, so a restarted coordinator does not hash anything again.
+/// A merge-search job after submission: its spec, the candidate ranking, the blob descriptions of every model
+/// and the validation shards. Stored as JSON with the job, so a restarted coordinator hashes and ranks nothing again.
 public struct PreparedMergeSearch: Codable, Sendable, Equatable {
-    public var spec: MergeSearchJobSpec
-    /// Aligned with `spec.candidates`.
+    public var spec: MergeSearchSpec
+    public var ranking: CandidateRanking
+    /// Aligned with `ranking.kept`.
     public var candidates: [ModelBlobSet]
     public var baseModel: ModelBlobSet?
     public var validationHash: String
     public var validationSize: UInt64
     public var shards: [ValidationShards.Shard]
 
-    /// Hashes models and the validation file and plans the shards. `knownHash` skips files already hashed.
-    public static func prepare(_ spec: MergeSearchJobSpec,
+    /// Ranks the candidates (as `uniguard merge-search` does), hashes models and the validation file and plans
+    /// the shards. `knownHash` skips files already hashed.
+    public static func prepare(_ spec: MergeSearchSpec,
                                knownHash: (String, UInt64, Int64) -> String? = { _, _, _ in nil }) throws -> PreparedMergeSearch {
-        var spec = spec
-        try ClassifierJobRanking.apply(&spec)
-        let candidates = try spec.candidates.map { try ModelBlobSet.describe(directory: $0, knownHash: knownHash) }
-        let base = try spec.baseModel.map { try ModelBlobSet.describe(directory: $0, knownHash: knownHash) }
-        guard let data = FileManager.default.contents(atPath: spec.validation) else {
-            throw JobSpecError(source: spec.name, key: "validation", reason: "cannot read \(spec.validation)")
-        }
-        let lines = ValidationShards.lines(data)
+        let (data, lines) = try ValidationLines.read(spec.validation)
         guard !lines.isEmpty else {
             throw JobSpecError(source: spec.name, key: "validation", reason: "\(spec.validation) has no samples")
         }
-        return PreparedMergeSearch(spec: spec, candidates: candidates, baseModel: base,
+        let ranking = try CandidateRanking.make(spec, validationLines: lines)
+        let candidates = try ranking.kept.map { try ModelBlobSet.describe(directory: $0, knownHash: knownHash) }
+        let base = try spec.baseModel.map { try ModelBlobSet.describe(directory: $0, knownHash: knownHash) }
+        return PreparedMergeSearch(spec: spec, ranking: ranking, candidates: candidates, baseModel: base,
                                    validationHash: SHA256.hex(SHA256.hash(data)), validationSize: UInt64(data.count),
                                    shards: ValidationShards.plan(lines: lines, count: spec.validationShards))
+    }
+
+    /// A fresh search of the job's one strategy.
+    public func makeRun() throws -> MergeSearchRun {
+        try MergeSearchRun(spec: spec, ranking: ranking, strategy: spec.strategies[0])
     }
 
     /// Every blob the job's tasks reference, hash → coordinator path (what the coordinator must serve).
@@ -63,13 +66,14 @@ public struct PreparedMergeSearch: Codable, Sendable, Equatable {
         task.policyInstruction = spec.policyInstruction
         task.threshold = Float(spec.threshold)
         task.armIndex = UInt64(arm.id.rawValue)
-        task.seed = spec.mergeSeed(arm: arm.id)
+        // Workers seed stochastic merges with the arm id (`MergeArm.mergeConfig`); the field repeats it for logs.
+        task.seed = UInt64(truncatingIfNeeded: arm.id.rawValue)
         task.evaluator = spec.evaluator
         task.evaluatorOptions = spec.evaluatorOptions
         task.shardIndex = UInt32(s.index)
         task.shardCount = UInt32(shards.count)
-        task.policyID = spec.policy ?? ""
-        task.instructionCount = UInt32(max(spec.instructionCount ?? 1, 1))
+        task.policyID = ranking.policy ?? ""
+        task.instructionCount = UInt32(max(ranking.instructionCount, 1))
         task.instruction = Int32(arm.instruction ?? -1)
 
         var assignment = Uniguard_V1_TaskAssignment()
@@ -97,14 +101,7 @@ public enum MergeArmWire {
         }
     }
 
-    /// The merge recipe of a wire task over worker-local directories (same rule as the local search:
-    /// `MergeArm.mergeConfig`).
-    public static func mergeConfig(_ task: Uniguard_V1_MergeArmTask, candidates: [String], baseModel: String?) throws -> MergeConfig {
-        let (arm, space) = try armAndSpace(task, candidates: candidates, baseModel: baseModel)
-        return try arm.mergeConfig(space, randomSeed: task.seed)
-    }
-
-    /// The arm and a search space over worker-local directories, for evaluators that work on arms.
+    /// The arm and a search space over worker-local directories: what `ArmEvaluation` merges (seeded with the arm id).
     public static func armAndSpace(_ task: Uniguard_V1_MergeArmTask, candidates: [String],
                                    baseModel: String?) throws -> (MergeArm, SearchSpace) {
         guard let method = MergeMethodKind(rawValue: task.method) else {

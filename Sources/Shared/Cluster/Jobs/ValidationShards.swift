@@ -3,8 +3,8 @@ import Runtime
 
 /// Splits a validation JSONL file into contiguous shards, each verifiable by its content hash.
 ///
-/// Lines are the file's non-blank lines (a trailing newline or blank separator lines do not count), so the
-/// coordinator and every worker number samples identically.
+/// Lines are `ValidationLines.split`'s (non-blank lines), so the coordinator and every worker number samples
+/// identically.
 public enum ValidationShards {
     /// One shard: a line range and the SHA-256 of exactly those lines, each followed by "\n".
     public struct Shard: Codable, Sendable, Equatable {
@@ -12,14 +12,6 @@ public enum ValidationShards {
         public var firstLine: Int
         public var lineCount: Int
         public var hash: String
-    }
-
-    /// The sample lines of a JSONL file's bytes.
-    public static func lines(_ data: Data) -> [String] {
-        // Split bytes, not Characters: "\r\n" is one grapheme, so a String split on "\n" would miss it.
-        data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
-            .map { String(decoding: $0.last == UInt8(ascii: "\r") ? $0.dropLast() : $0[...], as: UTF8.self) }
-            .filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
     /// Hash of a run of lines as the shard contract defines it.

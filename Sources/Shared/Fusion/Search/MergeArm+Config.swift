@@ -2,7 +2,11 @@ extension MergeArm {
     /// The merge recipe for this arm over the space's candidates. Candidates[0] is the top-1 model: tensors
     /// outside the subset come from it. SLERP merges the two highest-weight candidates, from the heavier one
     /// (t = 0) towards the other with t = w_other / (w_heavier + w_other).
-    public func mergeConfig(_ space: SearchSpace, randomSeed: UInt64 = 0) throws -> MergeConfig {
+    ///
+    /// The one place an arm becomes a recipe: the local run, every worker shard and the export call it, and the
+    /// random seed of stochastic merges (DARE masks) is the arm id, so they all merge the very same model.
+    public func mergeConfig(_ space: SearchSpace) throws -> MergeConfig {
+        let randomSeed = UInt64(truncatingIfNeeded: id.rawValue)
         guard weights.count == space.candidates.count else {
             throw SearchError.badState("arm \(id) has \(weights.count) weights for \(space.candidates.count) candidates")
         }

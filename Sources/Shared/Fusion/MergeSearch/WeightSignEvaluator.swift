@@ -1,5 +1,5 @@
 import Foundation
-import Fusion
+import Guards
 import Runtime
 
 /// A cheap, deterministic evaluator for tests and smoke runs: it really merges the arm (`ModelMerger` into
@@ -14,7 +14,7 @@ import Runtime
 public struct WeightSignEvaluator: ArmEvaluating {
     public init() {}
 
-    public func evaluate(_ input: ArmEvaluationInput) throws -> ConfusionTally {
+    public func evaluate(_ input: ArmEvaluation) throws -> ConfusionCounts {
         let started = ContinuousClock.now
         let sink = InMemoryTensorSink()
         try ModelMerger.merge(input.mergeConfig, into: sink)
@@ -26,7 +26,7 @@ public struct WeightSignEvaluator: ArmEvaluating {
         var running = 0
         for t in tensors { offsets.append(running); running += t.count }
 
-        var tally = ConfusionTally()
+        var counts = ConfusionCounts()
         for (i, line) in input.validationLines.enumerated() {
             let unsafe = try Self.label(line, index: i)
             let digest = SHA256.hash(Array(line.utf8))
@@ -42,13 +42,13 @@ public struct WeightSignEvaluator: ArmEvaluating {
                 let value = Double(tensors[lo].data[flat - offsets[lo]])
                 score += (digest[(j + 16) % 32] & 1) == 0 ? value : -value
             }
-            tally.record(predictedUnsafe: score > 0, actuallyUnsafe: unsafe)
+            counts.add(predictedUnsafe: score > 0, actuallyUnsafe: unsafe)
         }
         if let minMs = input.options["min_ms"], minMs > 0 {
             let remaining = Duration.milliseconds(Int64(minMs)) - (ContinuousClock.now - started)
             if remaining > .zero { Thread.sleep(forTimeInterval: Self.seconds(remaining)) }
         }
-        return tally
+        return counts
     }
 
     /// The sample's label: "unsafe" is positive, "safe" negative; anything else is an error.
