@@ -14,9 +14,10 @@ extension ParsableCommand {
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
             try command.run()
-        } catch let error where error is ExitCode || error is CleanExit {
-            exit(withError: error)
         } catch {
+            // ArgumentParser's own errors stay its own: the built-in help command throws `--help` from run(), and
+            // ExitCode, CleanExit and ValidationError mean what they mean to it. Anything else failed at runtime.
+            if error is ExitCode || exitCode(for: error) != .failure { exit(withError: error) }
             FileHandle.standardError.write(Data("\(failurePrefix): \(error)\n".utf8))
             exit(withError: ExitCode.failure)
         }
