@@ -7,6 +7,7 @@ import PackageDescription
 //            └─ EncoderModel (CBLAS) ── GuardData (Yams) ── Guards ─┬─ Training
 //                                                                   └─ Fusion (Yams) ── Cluster (CZMQ, protobuf)
 //   Coordinator (library: CSQLite) and Worker (library) build on Cluster; the three executables are thin mains.
+//   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Cluster
 import CommandLineSupport
-import EncoderModel
 import Foundation
 import Logging
 import Runtime
@@ -59,20 +58,17 @@ public struct WorkerCommand: ParsableCommand {
     /// Runtime failures (an unreadable key file, a bad endpoint) keep their `error: <message>` wording.
     public static func main() { runExecutable(failurePrefix: "error") }
 
-    /// A day: a longer interval or delay is a typo, and milliseconds beyond it overflow libzmq's int soon after.
-    static let longestMs = 86_400_000
-
     public func validate() throws {
         try OptionCheck.within(WorkerSlots.allowed, slots, "--slots")
         try OptionCheck.require((curveServerKey == nil) == (curveSecretKey == nil), "CURVE needs both --curve-server-key and --curve-secret-key")
         if let id { try OptionCheck.require(!id.isEmpty && id.utf8.count <= 200, "--id must be 1...200 bytes") }
-        try OptionCheck.within(1...Self.longestMs, heartbeatIntervalMs, "--heartbeat-interval-ms")
+        try OptionCheck.milliseconds(heartbeatIntervalMs, "--heartbeat-interval-ms")
         try OptionCheck.within(1...1_000, liveness, "--liveness")
-        try OptionCheck.within(1...Self.longestMs, reconnectInitialMs, "--reconnect-initial-ms")
-        try OptionCheck.within(reconnectInitialMs...Self.longestMs, reconnectMaxMs, "--reconnect-max-ms")
+        try OptionCheck.milliseconds(reconnectInitialMs, "--reconnect-initial-ms")
+        try OptionCheck.milliseconds(reconnectMaxMs, "--reconnect-max-ms", minimum: reconnectInitialMs)
         try OptionCheck.within(1...Int(Int32.max), maxFrameBytes, "--max-frame-bytes")
         // Below 1 KiB a chunk is raised to 1 KiB; a chunk must fit in a frame.
-        try OptionCheck.within(1...maxFrameBytes, chunkBytes, "--chunk-bytes")
+        try OptionCheck.within(1...max(1, maxFrameBytes), chunkBytes, "--chunk-bytes")
     }
 
     public func run() throws {

@@ -38,5 +38,9 @@ final class OptionGroupTests: XCTestCase {
         XCTAssertNoThrow(try OptionCheck.positive(5e-5, "--lr"))
         XCTAssertNoThrow(try OptionCheck.nonNegative(0, "--mlm-weight"))
         XCTAssertThrowsError(try OptionCheck.nonNegative(-1, "--mlm-weight"))
+        XCTAssertThrowsError(try OptionCheck.milliseconds(0, "--timeout-ms"))
+        XCTAssertThrowsError(try OptionCheck.milliseconds(500, "--reconnect-max-ms", minimum: 1000))
+        XCTAssertThrowsError(try OptionCheck.milliseconds(OptionCheck.longestMilliseconds + 1, "--interval-ms"))
+        XCTAssertNoThrow(try OptionCheck.milliseconds(1000, "--interval-ms"))
     }
 }

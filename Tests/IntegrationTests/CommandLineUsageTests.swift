@@ -9,11 +9,11 @@ final class CommandLineUsageTests: XCTestCase {
 
     override func setUpWithError() throws {
         bin = try ClusterBinaries.require()
-        work = NSTemporaryDirectory() + "uniguard-usage-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let directory = NSTemporaryDirectory() + "uniguard-usage-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: directory) }
+        work = directory
     }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: work) }
 
     /// A training command line that is complete, so only the option under test can be wrong.
     var train: [String] { ["train", "--policy", "safety", "--train", work + "/train.jsonl", "--out", work + "/out"] }

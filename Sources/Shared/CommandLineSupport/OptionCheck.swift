@@ -19,6 +19,14 @@ public enum OptionCheck {
         try require(range.contains(value), "\(name) must be in \(range.lowerBound)...\(range.upperBound) (got \(value))")
     }
 
+    /// Durations longer than a day are typos (and libzmq takes int milliseconds).
+    public static let longestMilliseconds = 86_400_000
+
+    /// A duration in milliseconds from `minimum` up to a day.
+    public static func milliseconds(_ value: Int?, _ name: String, minimum: Int = 1) throws {
+        try within(minimum...max(minimum, longestMilliseconds), value, name)
+    }
+
     /// A number above zero that stays finite in single precision, where the kernels use it: learning rates,
     /// perturbation sizes.
     public static func positive(_ value: Double?, _ name: String) throws {
