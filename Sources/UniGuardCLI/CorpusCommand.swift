@@ -24,7 +24,7 @@ struct CorpusBuildCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var pack: PolicyPackOption
+    @OptionGroup var policyPack: PolicyPackOption
     @Option(parsing: .upToNextOption, help: "Sample JSONL files (repeatable), read in order.") var data: [String]
     @Option(help: "Output corpus JSONL file.") var out: String
     @Option(help: "Other policies each unsafe prompt becomes a safe example for.") var crossPairs = 1
@@ -54,7 +54,7 @@ struct CorpusBuildCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let directory = try pack.directory()
+        let directory = try policyPack.directory()
         let pack = try PolicyPack.load(directory: directory)
         var options = CorpusOptions()
         options.crossPairs = crossPairs; options.phrasings = phrasings; options.seed = seed

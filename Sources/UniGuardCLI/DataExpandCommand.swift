@@ -11,7 +11,7 @@ struct DataExpandCommand: ParsableCommand {
         discussion: "Deterministic for a given --seed. The rules (framings, cross-policy negatives and their exceptions) are in policies/README.md."
     )
 
-    @OptionGroup var pack: PolicyPackOption
+    @OptionGroup var policyPack: PolicyPackOption
 
     @Option(name: .long, help: "Samples per policy and label.")
     var count: Int
@@ -27,7 +27,7 @@ struct DataExpandCommand: ParsableCommand {
     }
 
     func run() throws {
-        let directory = try self.pack.directory()
+        let directory = try policyPack.directory()
         let pack = try PolicyPack.load(directory: directory)
         let output = TemplateExpander(pack: pack, seed: seed).expand(count: count)
         let writer = try SampleWriter(path: out)

@@ -8,7 +8,7 @@ struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "embed",
         abstract: "Embed JSON lines {\"text\": ...} from stdin (mean pooled, L2-normalised, as sentence-transformers).")
 
-    @OptionGroup var model: ModelDirectoryOption
+    @OptionGroup var modelOption: ModelDirectoryOption
     @OptionGroup var threads: ThreadOptions
 
     @Option(name: .long, help: "Lines embedded together.")
@@ -20,7 +20,7 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let embedder = try SentenceEmbedder(directory: try model.directory())
+        let embedder = try SentenceEmbedder(directory: try modelOption.directory())
         var input = JSONLinesInput()
         var pending: [String] = []
         func flush() throws {

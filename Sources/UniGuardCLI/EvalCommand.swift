@@ -12,7 +12,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Classifier model directory (repeat for one table of several models).") var model: [String]
     @Option(help: "Samples JSONL.") var data: String
     @Option(help: "Only samples of this policy: an id, or a policy YAML file (its text is the instruction; e.g. a policy the model never saw). Default: the model's policy.") var policy: String?
-    @OptionGroup var pack: PolicyPackOption
+    @OptionGroup var policyPack: PolicyPackOption
     @Flag(help: "Evaluate every sample whatever its policy.") var allPolicies = false
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Skip malformed lines instead of stopping.") var skipInvalid = false
@@ -24,7 +24,7 @@ struct EvalCommand: ParsableCommand {
         var objects: [[String: Any]] = []
         for dir in model {
             let m = try GuardModel.load(URL(fileURLWithPath: dir))
-            let instructions = try PolicyInstructions(model: m, policyArgument: policy, pack: pack.policies)
+            let instructions = try PolicyInstructions(model: m, policyArgument: policy, pack: policyPack.policies)
             let pol = instructions.selected
             let every = allPolicies || pol == MultiTaskGuard.policyID
             let reader = try SampleReader(path: data, skipInvalid: skipInvalid)

@@ -7,7 +7,7 @@ import Foundation
 struct SimilarityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "similarity", abstract: "Print the cosine similarity matrix of texts.")
 
-    @OptionGroup var model: ModelDirectoryOption
+    @OptionGroup var modelOption: ModelDirectoryOption
     @OptionGroup var threads: ThreadOptions
 
     @Argument(help: "Texts to compare (at least two).")
@@ -19,7 +19,7 @@ struct SimilarityCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let embedder = try SentenceEmbedder(directory: try model.directory())
+        let embedder = try SentenceEmbedder(directory: try modelOption.directory())
         let e = try embedder.embed(texts)
         let h = e.shape[1]
         for (i, t) in texts.enumerated() { print("[\(i)] \(t)") }

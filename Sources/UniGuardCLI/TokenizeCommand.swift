@@ -7,7 +7,7 @@ import Tokenizers
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Tokenize JSON lines {\"text\": ...} from stdin.")
 
-    @OptionGroup var model: ModelDirectoryOption
+    @OptionGroup var modelOption: ModelDirectoryOption
     // Accepted as before for scripts that pass it to every command; tokenizing uses one thread.
     @OptionGroup(visibility: .hidden) var threads: ThreadOptions
 
@@ -19,7 +19,7 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try TokenizerLoader.load(directory: try model.directory())
+        let tokenizer = try TokenizerLoader.load(directory: try modelOption.directory())
         var input = JSONLinesInput()
         while let obj = try input.next() {
             let text = try input.string(obj, "text")

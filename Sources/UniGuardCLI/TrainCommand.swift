@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "prompt (the prompt alone) or instruction (Instruct: <policy> [SEP] Query: <prompt>).")
     var input: GuardMetadata.InputFormat = .prompt
     @Option(help: "mean (mean pooling + linear) or cls (BertForSequenceClassification layout).") var head: GuardMetadata.HeadKind = .mean
-    @OptionGroup var pack: PolicyPackOption
+    @OptionGroup var policyPack: PolicyPackOption
     @Flag(help: "Skip malformed sample lines (counted and reported) instead of stopping at the first.") var skipInvalid = false
     @Flag(help: "Disable dropout (deterministic, PyTorch-comparable loss).") var noDropout = false
     @OptionGroup var threads: ThreadOptions
@@ -36,7 +36,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let pol = try pack.load().policy(policy)
+        let pol = try policyPack.load().policy(policy)
         let baseDir = try base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
 
         let trainSamples = try PolicyData.samples(path: train, policy: policy, skipInvalid: skipInvalid)

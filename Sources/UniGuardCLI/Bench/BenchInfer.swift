@@ -9,7 +9,7 @@ import Tokenizers
 struct BenchInfer: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "infer", abstract: "Batch-1 latency and batch-32x64 throughput; one JSON line.")
 
-    @OptionGroup var model: ModelDirectoryOption
+    @OptionGroup var modelOption: ModelDirectoryOption
     @OptionGroup var threads: ThreadOptions
 
     @Option(help: "Timed batch-1 runs.") var runs = 200
@@ -28,7 +28,7 @@ struct BenchInfer: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let dir = try model.directory()
+        let dir = try modelOption.directory()
         let tokenizer = try TokenizerLoader.load(directory: dir)
         let encoder = try ModelDirectory(dir).loadEncoder()
         let h = encoder.config.hiddenSize

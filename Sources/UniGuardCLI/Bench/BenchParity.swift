@@ -10,7 +10,7 @@ import Training
 struct BenchParity: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "parity", abstract: "Losses of N deterministic training steps; one JSON line.")
 
-    @OptionGroup var model: ModelDirectoryOption
+    @OptionGroup var modelOption: ModelDirectoryOption
     @OptionGroup var threads: ThreadOptions
     @Option(help: "Samples JSONL; batches are taken in file order.") var data: String
     @Option(help: "Directory the initial model (base + fresh head) is written to.") var initOut: String
@@ -28,7 +28,7 @@ struct BenchParity: ParsableCommand {
     func run() throws {
         threads.apply()
         let meta = GuardMetadata(policy: "parity", instruction: "", inputFormat: .prompt, head: .mean, maxLength: maxLength)
-        let model = try GuardModel.fromBase(try self.model.directory(), metadata: meta, seed: seed)
+        let model = try GuardModel.fromBase(try modelOption.directory(), metadata: meta, seed: seed)
         try model.save(to: URL(fileURLWithPath: initOut))
         let samples = try SampleReader.readAll(path: data)
         guard samples.count >= steps * batch else { throw CommandFailure("\(data) holds \(samples.count) samples; need \(steps * batch)") }

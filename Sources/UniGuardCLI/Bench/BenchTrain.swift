@@ -11,7 +11,7 @@ import Training
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Training-step speed and peak memory; one JSON line.")
 
-    @OptionGroup var model: ModelDirectoryOption
+    @OptionGroup var modelOption: ModelDirectoryOption
     @OptionGroup var threads: ThreadOptions
     @Option(help: "Sequences per step.") var batch = 32
     @Option(help: "Tokens per sequence (every sequence is full).") var seq = 64
@@ -30,7 +30,7 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let dir = try model.directory()
+        let dir = try modelOption.directory()
         let meta = GuardMetadata(policy: "bench", instruction: "", inputFormat: .prompt, head: .mean, maxLength: seq)
         let model = try GuardModel.fromBase(dir, metadata: meta, seed: 1234)
         let rssLoaded = currentRSSMiB()
