@@ -7,6 +7,7 @@ import PackageDescription
 //            └─ EncoderModel (CBLAS) ── GuardData (Yams) ── Guards ─┬─ Training
 //                                                                   └─ Fusion (Yams) ── Cluster (CZMQ, protobuf)
 //   Coordinator (library: CSQLite) and Worker (library) build on Cluster; the three executables are thin mains.
+//   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
@@ -45,17 +46,20 @@ let package = Package(
                 dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "CZMQ", logging, yams,
                                .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Sources/Shared/Cluster"),
+        // What the three executables share on the command line: entry point, --threads, --log-level, option checks.
+        .target(name: "CommandLineSupport", dependencies: ["Runtime", "EncoderModel", argumentParser, logging],
+                path: "Sources/Shared/CommandLineSupport"),
 
         // The daemons: libraries (tested by their own targets) behind thin executables.
-        .target(name: "Coordinator", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CSQLite", argumentParser, logging],
+        .target(name: "Coordinator", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CSQLite", "CommandLineSupport", argumentParser, logging],
                 path: "Sources/Coordinator", exclude: ["Main"]),
         .executableTarget(name: "CoordinatorMain", dependencies: ["Coordinator"], path: "Sources/Coordinator/Main"),
-        .target(name: "Worker", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", argumentParser, logging],
+        .target(name: "Worker", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CommandLineSupport", argumentParser, logging],
                 path: "Sources/Worker", exclude: ["Main"]),
         .executableTarget(name: "WorkerMain", dependencies: ["Worker"], path: "Sources/Worker/Main"),
         .executableTarget(
             name: "UniGuardCLI",
-            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", argumentParser],
+            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "CommandLineSupport", argumentParser],
             path: "Sources/UniGuardCLI"
         ),
 
@@ -70,6 +74,8 @@ let package = Package(
                     path: "Tests/TrainingTests"),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "Guards", "GuardData", "EncoderModel", "TestHelpers"], path: "Tests/FusionTests"),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Fusion", "TestHelpers"], path: "Tests/ClusterTests"),
+        .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", argumentParser],
+                    path: "Tests/CommandLineSupportTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "TestHelpers"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "TestHelpers"], path: "Tests/WorkerTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],

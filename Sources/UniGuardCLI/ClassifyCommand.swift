@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import GuardData
 import Guards
@@ -10,38 +11,32 @@ struct ClassifyCommand: ParsableCommand {
 
     @Option(help: "Classifier model directory.") var model: String
     @Option(help: "Policy YAML file or id of a bundled policy, overriding the model's instruction (instruction-format models).") var policy: String?
-    @Option var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Argument(help: "A prompt to classify; without it, JSON lines are read from stdin.") var prompt: String?
 
     func run() throws {
-        ModelOptions.apply(threads: threads)
-        let guardModel: GuardModel
-        let defaultPolicy: String?
-        do {
-            guardModel = try GuardModel.load(URL(fileURLWithPath: model))
-            defaultPolicy = try policy.map { try PolicyText.resolve($0) }
-        } catch { fail("\(error)") }
+        threads.apply()
+        let guardModel = try GuardModel.load(URL(fileURLWithPath: model))
+        let defaultPolicy = try policy.map { try PolicyText.resolve($0) }
         func answer(_ text: String, _ policyText: String?) throws -> String {
             if policyText == nil && guardModel.requiresPolicy {
-                throw ValidationError("\(model) is a MultiTaskGuard with no default policy: pass --policy FILE.yaml|ID (or a \"policy\" field per input line)")
+                throw CommandFailure("\(model) is a MultiTaskGuard with no default policy: pass --policy FILE.yaml|ID (or a \"policy\" field per input line)")
             }
             let score = try guardModel.scores(inputs: [guardModel.input(for: text, policyText: policyText)])[0]
             let label = score >= guardModel.metadata.threshold ? "unsafe" : "safe"
             return "{\"label\":\"\(label)\",\"score\":\(score)}"
         }
         if let prompt {
-            do { print(try answer(prompt, defaultPolicy)) } catch { fail("\(error)") }
+            print(try answer(prompt, defaultPolicy))
             return
         }
         var input = JSONLinesInput()
-        do {
-            while let obj = try input.next() {
-                let text = try input.string(obj, "text")
-                var policyText = defaultPolicy
-                if obj["policy"] != nil { policyText = try PolicyText.resolve(try input.string(obj, "policy")) }
-                JSONOut.emit(try answer(text, policyText))
-            }
-        } catch { fail("\(error)") }
+        while let obj = try input.next() {
+            let text = try input.string(obj, "text")
+            var policyText = defaultPolicy
+            if obj["policy"] != nil { policyText = try PolicyText.resolve(try input.string(obj, "policy")) }
+            JSONOut.emit(try answer(text, policyText))
+        }
     }
 }
 
@@ -51,6 +46,6 @@ enum PolicyText {
         if value.hasSuffix(".yaml") || value.hasSuffix(".yml") || FileManager.default.fileExists(atPath: value) {
             return try PolicyParser.load(path: value).instructionText
         }
-        return try PolicyPack.load(directory: try PolicyLocation.directory(nil)).policy(value).instructionText
+        return try PolicyPack.load(directory: try PolicyPackOption.directory(nil)).policy(value).instructionText
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import EncoderModel
 import Foundation
 import GuardData
@@ -23,7 +24,7 @@ struct CorpusBuildCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Policy pack directory (default: the bundled policies/).") var policies: String?
+    @OptionGroup var policyPack: PolicyPackOption
     @Option(parsing: .upToNextOption, help: "Sample JSONL files (repeatable), read in order.") var data: [String]
     @Option(help: "Output corpus JSONL file.") var out: String
     @Option(help: "Other policies each unsafe prompt becomes a safe example for.") var crossPairs = 1
@@ -38,16 +39,22 @@ struct CorpusBuildCommand: ParsableCommand {
     @Flag(help: "Skip near-duplicate detection by embeddings (exact dedup still runs).") var noEmbeddingDedup = false
     @Option(help: "Encoder for near-duplicate detection (default: the cached all-MiniLM-L6-v2).") var embedModel: String?
     @Option(help: "Tokens of each prompt the near-duplicate encoder reads (a prompt's gist is in its first 128).") var embedMaxLength = 128
-    @Option var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
-    func run() throws {
-        do { try execute() } catch { fail("\(error)") }
+    // The same bounds CorpusBuilder enforces, checked here so a bad value is a usage error before any work.
+    func validate() throws {
+        try OptionCheck.require(!data.isEmpty, "pass at least one --data FILE")
+        try OptionCheck.atLeast(0, crossPairs, "--cross-pairs")
+        try OptionCheck.within(1...PolicyPhrasings.count, phrasings, "--phrasings")
+        try OptionCheck.within(1...1_000_000, dedupBatch, "--dedup-batch")
+        try OptionCheck.require(nearDupThreshold > 0 && nearDupThreshold <= 1, "--near-dup-threshold must be in (0, 1] (got \(nearDupThreshold))")
+        try OptionCheck.atLeast(0, nearDupWindow, "--near-dup-window")
+        try OptionCheck.within(TrainingLimits.maxLength, embedMaxLength, "--embed-max-length")
     }
 
-    func execute() throws {
-        guard !data.isEmpty else { throw ValidationError("pass at least one --data FILE") }
-        ModelOptions.apply(threads: threads)
-        let directory = try PolicyLocation.directory(policies)
+    func run() throws {
+        threads.apply()
+        let directory = try policyPack.directory()
         let pack = try PolicyPack.load(directory: directory)
         var options = CorpusOptions()
         options.crossPairs = crossPairs; options.phrasings = phrasings; options.seed = seed

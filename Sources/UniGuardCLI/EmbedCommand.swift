@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import EncoderModel
 import Foundation
 
@@ -7,15 +8,19 @@ struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "embed",
         abstract: "Embed JSON lines {\"text\": ...} from stdin (mean pooled, L2-normalised, as sentence-transformers).")
 
-    @OptionGroup var options: ModelOptions
+    @OptionGroup var modelOption: ModelDirectoryOption
+    @OptionGroup var threads: ThreadOptions
 
     @Option(name: .long, help: "Lines embedded together.")
     var batchSize = 32
 
+    func validate() throws {
+        try OptionCheck.within(TrainingLimits.batch, batchSize, "--batch-size")
+    }
+
     func run() throws {
-        options.applyThreads()
-        let embedder: SentenceEmbedder
-        do { embedder = try SentenceEmbedder(directory: try options.directory()) } catch { fail("\(error)") }
+        threads.apply()
+        let embedder = try SentenceEmbedder(directory: try modelOption.directory())
         var input = JSONLinesInput()
         var pending: [String] = []
         func flush() throws {
@@ -35,7 +40,7 @@ struct EmbedCommand: ParsableCommand {
         } catch {
             // Lines before the bad one are still answered, in order, so no accepted work is lost.
             try? flush()
-            fail("\(error)")
+            throw error
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import GuardData
 import Guards
@@ -11,46 +12,44 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Classifier model directory (repeat for one table of several models).") var model: [String]
     @Option(help: "Samples JSONL.") var data: String
     @Option(help: "Only samples of this policy: an id, or a policy YAML file (its text is the instruction; e.g. a policy the model never saw). Default: the model's policy.") var policy: String?
-    @Option(help: "Policy pack whose texts instruction-format models read for each sample's policy (default: the bundled policies/).") var policies: String?
+    @OptionGroup var policyPack: PolicyPackOption
     @Flag(help: "Evaluate every sample whatever its policy.") var allPolicies = false
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Skip malformed lines instead of stopping.") var skipInvalid = false
-    @Option var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     func run() throws {
-        ModelOptions.apply(threads: threads)
-        do {
-            var rows: [(name: String, report: EvaluationReport)] = []
-            var objects: [[String: Any]] = []
-            for dir in model {
-                let m = try GuardModel.load(URL(fileURLWithPath: dir))
-                let instructions = try PolicyInstructions(model: m, policyArgument: policy, pack: policies)
-                let pol = instructions.selected
-                let every = allPolicies || pol == MultiTaskGuard.policyID
-                let reader = try SampleReader(path: data, skipInvalid: skipInvalid)
-                var items: [(text: String, unsafe: Bool)] = []
-                try reader.forEachSample { s in
-                    if every || s.policy == pol {
-                        items.append((m.input(for: s.prompt, policyText: try instructions.text(for: s.policy)), s.label == .unsafe))
-                    }
+        threads.apply()
+        var rows: [(name: String, report: EvaluationReport)] = []
+        var objects: [[String: Any]] = []
+        for dir in model {
+            let m = try GuardModel.load(URL(fileURLWithPath: dir))
+            let instructions = try PolicyInstructions(model: m, policyArgument: policy, pack: policyPack.policies)
+            let pol = instructions.selected
+            let every = allPolicies || pol == MultiTaskGuard.policyID
+            let reader = try SampleReader(path: data, skipInvalid: skipInvalid)
+            var items: [(text: String, unsafe: Bool)] = []
+            try reader.forEachSample { s in
+                if every || s.policy == pol {
+                    items.append((m.input(for: s.prompt, policyText: try instructions.text(for: s.policy)), s.label == .unsafe))
                 }
-                if reader.skippedCount > 0 { note(reader.skipReport) }
-                guard !items.isEmpty else { throw TrainingError.noData("\(data): no samples for policy '\(pol)'") }
-                let r = try Evaluator(model: m).evaluate(items, perSampleLatency: true)
-                rows.append((name: "\(URL(fileURLWithPath: dir).lastPathComponent) [\(pol)]", report: r))
-                var o = r.jsonObject
-                o["model"] = dir; o["data"] = data; o["policy"] = pol
-                objects.append(o)
             }
-            if json {
-                let wrapped: [String: Any] = ["results": objects]
-                let payload: [String: Any] = objects.count == 1 ? objects[0] : wrapped
-                let d = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-                print(String(decoding: d, as: UTF8.self))
-            } else {
-                print(EvalTable.render(rows))
-            }
-        } catch { fail("\(error)") }
+            if reader.skippedCount > 0 { note(reader.skipReport) }
+            guard !items.isEmpty else { throw TrainingError.noData("\(data): no samples for policy '\(pol)'") }
+            let r = try Evaluator(model: m).evaluate(items, perSampleLatency: true)
+            rows.append((name: "\(URL(fileURLWithPath: dir).lastPathComponent) [\(pol)]", report: r))
+            var o = r.jsonObject
+            o["model"] = dir; o["data"] = data; o["policy"] = pol
+            objects.append(o)
+        }
+        if json {
+            let wrapped: [String: Any] = ["results": objects]
+            let payload: [String: Any] = objects.count == 1 ? objects[0] : wrapped
+            let d = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
+            print(String(decoding: d, as: UTF8.self))
+        } else {
+            print(EvalTable.render(rows))
+        }
     }
 }
 
@@ -98,7 +97,7 @@ final class PolicyInstructions {
         guard model.metadata.inputFormat == .instruction else { return nil }
         if let f = fromFile, f.id == policy { return f.instructionText }
         if policy == model.metadata.policy && !model.metadata.instruction.isEmpty { return nil }
-        if pack == nil { pack = try PolicyPack.load(directory: try PolicyLocation.directory(packDirectory)) }
+        if pack == nil { pack = try PolicyPack.load(directory: try PolicyPackOption.directory(packDirectory)) }
         return try pack!.policy(policy).instructionText
     }
 }

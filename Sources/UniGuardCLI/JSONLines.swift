@@ -56,9 +56,3 @@ enum JSONOut {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }
-
-/// Prints an error to stderr and exits non-zero.
-func fail(_ message: String, code: Int32 = 1) -> Never {
-    FileHandle.standardError.write(Data("uniguard: \(message)\n".utf8))
-    exit(code)
-}

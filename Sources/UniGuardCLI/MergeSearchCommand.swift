@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Fusion
 import GuardData
@@ -12,11 +13,11 @@ struct MergeSearchCommand: ParsableCommand {
     var config: String
     @Option(help: "Output directory: best/ (per strategy), history-*.jsonl, search-*.json, convergence.svg.")
     var out: String
-    @Option var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     func run() throws {
-        ModelOptions.apply(threads: threads)
-        do { try execute() } catch { fail("\(error)") }
+        threads.apply()
+        try execute()
     }
 
     func execute() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import GuardData
 import Guards
@@ -28,10 +29,19 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Continue from a checkpoint directory, or the latest checkpoint under a previous --out.") var resume: String?
     @Flag(help: "Disable dropout.") var noDropout = false
     @Flag(help: "Skip malformed corpus lines (counted) instead of stopping at the first.") var skipInvalid = false
-    @Option var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
-    func run() throws {
-        do { try execute() } catch { fail("\(error)") }
+    /// The options given; unset ones come from the defaults or the checkpoint, which were checked when written.
+    func validate() throws {
+        try OptionCheck.within(TrainingLimits.steps, steps, "--steps")
+        try TrainingLimits.check(batch: batch, lr: lr, maxLength: maxLength, minimumLength: 8)
+        for (name, weight) in [("--mlm-weight", mlmWeight), ("--vat-weight", vatWeight), ("--cls-weight", clsWeight)] {
+            try OptionCheck.nonNegative(weight, name)
+        }
+        try OptionCheck.require(![mlmWeight, vatWeight, clsWeight].allSatisfy { $0 == 0 }, "at least one loss weight must be positive")
+        try OptionCheck.positive(vatEpsilon, "--vat-epsilon")
+        if let maskRate { try OptionCheck.require(maskRate > 0 && maskRate < 1, "--mask-rate must be in (0, 1) (got \(maskRate))") }
+        try OptionCheck.atLeast(0, checkpointEvery, "--checkpoint-every")
     }
 
     /// Explicit options over `start` (defaults, or the checkpoint's settings).
@@ -52,26 +62,13 @@ struct PretrainCommand: ParsableCommand {
         return o
     }
 
-    func validate(_ o: PretrainOptions) throws {
-        guard o.steps > 0 else { throw ValidationError("--steps must be positive") }
-        guard o.batch > 0 else { throw ValidationError("--batch must be positive") }
-        guard o.maxLength >= 8 else { throw ValidationError("--max-length must be at least 8") }
-        guard o.lr > 0, o.lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        for (name, w) in [("--mlm-weight", o.mlmWeight), ("--vat-weight", o.vatWeight), ("--cls-weight", o.clsWeight)] {
-            guard w >= 0, w.isFinite else { throw ValidationError("\(name) must be a non-negative number") }
-        }
-        guard o.mlmWeight + o.vatWeight + o.clsWeight > 0 else { throw ValidationError("at least one loss weight must be positive") }
-        guard o.vatEpsilon > 0 else { throw ValidationError("--vat-epsilon must be positive") }
-        guard o.maskRate > 0 && o.maskRate < 1 else { throw ValidationError("--mask-rate must be in (0, 1)") }
-        guard o.checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 or positive") }
-    }
-
-    func execute() throws {
-        ModelOptions.apply(threads: threads)
+    func run() throws {
+        threads.apply()
         let outURL = URL(fileURLWithPath: out)
         let checkpoint = try resume.map { try PretrainCheckpoint.locate(URL(fileURLWithPath: $0)) }
         let opts = options(over: checkpoint?.options ?? PretrainOptions())
-        try validate(opts)
+        // A checkpoint's weights with the explicit ones can still all be 0.
+        guard opts.mlmWeight + opts.vatWeight + opts.clsWeight > 0 else { throw CommandFailure("at least one loss weight must be positive") }
         let modelDir = try checkpoint?.directory ?? base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
         let index = try CorpusIndex(path: corpus, skipInvalid: skipInvalid)
         if index.skipped > 0 { note("\(corpus): skipped \(index.skipped) malformed lines") }

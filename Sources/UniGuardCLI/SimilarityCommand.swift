@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import EncoderModel
 import Foundation
 
@@ -6,16 +7,19 @@ import Foundation
 struct SimilarityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "similarity", abstract: "Print the cosine similarity matrix of texts.")
 
-    @OptionGroup var options: ModelOptions
+    @OptionGroup var modelOption: ModelDirectoryOption
+    @OptionGroup var threads: ThreadOptions
 
-    @Argument(help: "Texts to compare.")
+    @Argument(help: "Texts to compare (at least two).")
     var texts: [String]
 
+    func validate() throws {
+        try OptionCheck.require(texts.count >= 2, "give at least two texts")
+    }
+
     func run() throws {
-        options.applyThreads()
-        guard texts.count >= 2 else { fail("give at least two texts") }
-        let embedder: SentenceEmbedder
-        do { embedder = try SentenceEmbedder(directory: try options.directory()) } catch { fail("\(error)") }
+        threads.apply()
+        let embedder = try SentenceEmbedder(directory: try modelOption.directory())
         let e = try embedder.embed(texts)
         let h = e.shape[1]
         for (i, t) in texts.enumerated() { print("[\(i)] \(t)") }

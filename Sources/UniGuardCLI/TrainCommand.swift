@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import GuardData
 import Guards
@@ -14,30 +15,28 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Training samples (JSONL).") var train: String
     @Option(help: "Validation samples (JSONL); F1 is reported after each epoch.") var val: String?
     @Option(help: "Output model directory.") var out: String
-    @Option(help: "fft (full fine-tuning) or cft (classifier layer only).") var mode: String = "fft"
-    @Option var epochs = 3
-    @Option var batch = 16
-    @Option var lr: Double = 5e-5
+    @Option(help: "fft (full fine-tuning) or cft (classifier layer only).") var mode: TrainingOptions.Mode = .fft
+    @Option(help: "Passes over the training samples.") var epochs = 3
+    @Option(help: "Samples per optimizer step.") var batch = 16
+    @Option(help: "Peak learning rate.") var lr: Double = 5e-5
     @Option(help: "Truncate inputs to N tokens.") var maxLength = 128
     @Option var seed: UInt64 = 42
-    @Option(help: "prompt (the prompt alone) or instruction (Instruct: <policy> [SEP] Query: <prompt>).") var input = "prompt"
-    @Option(help: "mean (mean pooling + linear) or cls (BertForSequenceClassification layout).") var head = "mean"
-    @Option(help: "Policy pack directory (default: the bundled policies/).") var policies: String?
+    @Option(help: "prompt (the prompt alone) or instruction (Instruct: <policy> [SEP] Query: <prompt>).")
+    var input: GuardMetadata.InputFormat = .prompt
+    @Option(help: "mean (mean pooling + linear) or cls (BertForSequenceClassification layout).") var head: GuardMetadata.HeadKind = .mean
+    @OptionGroup var policyPack: PolicyPackOption
     @Flag(help: "Skip malformed sample lines (counted and reported) instead of stopping at the first.") var skipInvalid = false
     @Flag(help: "Disable dropout (deterministic, PyTorch-comparable loss).") var noDropout = false
-    @Option var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
-    func run() throws {
-        do { try execute() } catch { fail("\(error)") }
+    func validate() throws {
+        try OptionCheck.within(TrainingLimits.epochs, epochs, "--epochs")
+        try TrainingLimits.check(batch: batch, lr: lr, maxLength: maxLength)
     }
 
-    func execute() throws {
-        ModelOptions.apply(threads: threads)
-        guard let mode = TrainingOptions.Mode(rawValue: mode) else { throw ValidationError("--mode must be fft or cft") }
-        guard let inputFormat = GuardMetadata.InputFormat(rawValue: input) else { throw ValidationError("--input must be prompt or instruction") }
-        guard let headKind = GuardMetadata.HeadKind(rawValue: head) else { throw ValidationError("--head must be mean or cls") }
-        let pack = try PolicyPack.load(directory: try PolicyLocation.directory(policies))
-        let pol = try pack.policy(policy)
+    func run() throws {
+        threads.apply()
+        let pol = try policyPack.load().policy(policy)
         let baseDir = try base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
 
         let trainSamples = try PolicyData.samples(path: train, policy: policy, skipInvalid: skipInvalid)
@@ -48,7 +47,7 @@ struct TrainCommand: ParsableCommand {
         opts.mode = mode; opts.epochs = epochs; opts.batch = batch; opts.lr = Float(lr); opts.seed = seed; opts.dropout = !noDropout
         let recipe = GuardMetadata.Recipe(mode: mode.rawValue, epochs: epochs, batch: batch, lr: lr, maxLength: maxLength,
                                           seed: seed, trainSamples: trainSamples.count, trainSHA256: try? SHA256.hexDigest(ofFile: train))
-        let meta = GuardMetadata(policy: pol.id, instruction: pol.instructionText, inputFormat: inputFormat, head: headKind,
+        let meta = GuardMetadata(policy: pol.id, instruction: pol.instructionText, inputFormat: input, head: head,
                                  maxLength: maxLength, baseModelSHA256: try? SHA256.hexDigest(ofFile: baseDir.appendingPathComponent("model.safetensors").path),
                                  recipe: recipe)
         let model = try GuardModel.fromBase(baseDir, metadata: meta, seed: seed)
@@ -70,27 +69,5 @@ struct TrainCommand: ParsableCommand {
         model.metadata.validationF1 = best
         try model.save(to: URL(fileURLWithPath: out))
         note("wrote \(out)")
-    }
-}
-
-/// Where the bundled policy pack is, unless the user names one.
-enum PolicyLocation {
-    static func directory(_ given: String?) throws -> String {
-        if let given { return given }
-        guard let d = PolicyPack.locateBundled() else {
-            throw ValidationError("cannot find the bundled policies/ directory; pass --policies DIR")
-        }
-        return d
-    }
-}
-
-/// Loads one policy's samples from a JSONL file.
-enum PolicyData {
-    static func samples(path: String, policy: String, skipInvalid: Bool) throws -> [Sample] {
-        let reader = try SampleReader(path: path, skipInvalid: skipInvalid)
-        var out: [Sample] = []
-        try reader.forEachSample { if $0.policy == policy { out.append($0) } }
-        if reader.skippedCount > 0 { note(reader.skipReport) }
-        return out
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Runtime
 
 /// `uniguard`: local tokenize / embed / classify / train / merge / eval / serve.
@@ -11,13 +12,5 @@ struct UniGuard: ParsableCommand {
         subcommands: [Doctor.self, TokenizeCommand.self, EmbedCommand.self, SimilarityCommand.self, DataCommand.self, CorpusCommand.self, TrainCommand.self, PretrainCommand.self, ClassifyCommand.self, EvalCommand.self, MergeCommand.self, MergeSearchCommand.self, BenchCommand.self]
     )
 
-    static func main() {
-        BLASRuntime.ensureFastKernels()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            exit(withError: error)
-        }
-    }
+    static func main() { runExecutable(failurePrefix: "uniguard") }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Cluster
-import EncoderModel
+import CommandLineSupport
 import Foundation
 import Logging
 import Runtime
@@ -19,8 +19,7 @@ public struct WorkerCommand: ParsableCommand {
     @Option(help: "Tasks run at once (threads).")
     var slots = 1
 
-    @Option(help: "BLAS and kernel threads per slot (default: the machine's cores divided by --slots, at least 1).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     @Option(help: "Blob cache directory (models and data fetched by content hash).")
     var cache = "var/worker-cache"
@@ -52,40 +51,30 @@ public struct WorkerCommand: ParsableCommand {
     @Option(help: "Largest frame accepted, in bytes.")
     var maxFrameBytes = 64 << 20
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "info"
+    @OptionGroup var logging: LogLevelOption
 
     public init() {}
 
-    public static func main() {
-        BLASRuntime.ensureFastKernels()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            exit(withError: error)
-        }
-    }
+    /// Runtime failures (an unreadable key file, a bad endpoint) keep their `error: <message>` wording.
+    public static func main() { runExecutable(failurePrefix: "error") }
 
     public func validate() throws {
-        guard (1...256).contains(slots) else { throw ValidationError("--slots must be in 1...256") }
-        guard (curveServerKey == nil) == (curveSecretKey == nil) else {
-            throw ValidationError("CURVE needs both --curve-server-key and --curve-secret-key")
-        }
-        if let id, id.isEmpty || id.utf8.count > 200 { throw ValidationError("--id must be 1...200 bytes") }
+        try OptionCheck.within(WorkerSlots.allowed, slots, "--slots")
+        try OptionCheck.require((curveServerKey == nil) == (curveSecretKey == nil), "CURVE needs both --curve-server-key and --curve-secret-key")
+        if let id { try OptionCheck.require(!id.isEmpty && id.utf8.count <= 200, "--id must be 1...200 bytes") }
+        try OptionCheck.milliseconds(heartbeatIntervalMs, "--heartbeat-interval-ms")
+        try OptionCheck.within(1...1_000, liveness, "--liveness")
+        try OptionCheck.milliseconds(reconnectInitialMs, "--reconnect-initial-ms")
+        try OptionCheck.milliseconds(reconnectMaxMs, "--reconnect-max-ms", minimum: reconnectInitialMs)
+        try OptionCheck.within(1...Int(Int32.max), maxFrameBytes, "--max-frame-bytes")
+        // Below 1 KiB a chunk is raised to 1 KiB; a chunk must fit in a frame.
+        try OptionCheck.within(1...max(1, maxFrameBytes), chunkBytes, "--chunk-bytes")
     }
 
     public func run() throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logging.bootstrap()
         // Slots run side by side; each gets its share of the cores so they do not oversubscribe them.
-        let perSlot = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(slots, 1))
-        BLASRuntime.setThreads(perSlot)
-        Parallel.setThreads(perSlot)
+        threads.apply(default: ProcessInfo.processInfo.activeProcessorCount / slots)
         let workerID = id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let logger = Logger(label: "worker.\(workerID)")
         var settings = WorkerSettings(
@@ -96,12 +85,8 @@ public struct WorkerCommand: ParsableCommand {
             limits: WireLimits(maxFrameBytes: maxFrameBytes))
         settings.blobChunkBytes = UInt64(max(chunkBytes, 1024))
         if let curveServerKey, let curveSecretKey {
-            do {
-                settings.serverKey = try CurveKey.load(publicKeyFile: curveServerKey)
-                settings.curve = try CurveKeyPair.load(secretKeyFile: curveSecretKey)
-            } catch {
-                throw ValidationError("\(error)")
-            }
+            settings.serverKey = try CurveKey.load(publicKeyFile: curveServerKey)
+            settings.curve = try CurveKeyPair.load(secretKeyFile: curveSecretKey)
         }
         let stop = Guarded(false)
         let trap = SignalTrap(stop: stop)

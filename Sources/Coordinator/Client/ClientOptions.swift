@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import CommandLineSupport
 import Foundation
 
 /// How client commands find the coordinator: `--endpoint`, or the config (default ./cluster.conf).
@@ -15,6 +16,10 @@ struct ClientOptions: ParsableArguments {
 
     @Option(help: "How long to wait for an answer, in milliseconds (default: [client] timeout_ms).")
     var timeoutMs: Int?
+
+    func validate() throws {
+        try OptionCheck.milliseconds(timeoutMs, "--timeout-ms")
+    }
 
     /// A client whose answer timeout is at least `minimumTimeoutMs` unless `--timeout-ms` says otherwise.
     func connect(minimumTimeoutMs: Int = 0) throws -> CoordinatorClient {
@@ -42,19 +47,6 @@ struct ClientOptions: ParsableArguments {
         return try CoordinatorClient(endpoint: endpoint ?? cluster.clientEndpoint,
                                      timeoutMs: timeoutMs ?? max(cluster.clientTimeoutMs, minimumTimeoutMs), curve: curve,
                                      limits: cluster.wireLimits)
-    }
-}
-
-/// Runs a client action, printing failures as one clear line and exiting 1.
-func runClient(_ body: () throws -> Void) throws {
-    do { try body() } catch let error as ClientError {
-        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-        throw ExitCode(1)
-    } catch let error as ExitCode {
-        throw error
-    } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        throw ExitCode(1)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import CommandLineSupport
 import Foundation
 
 /// `coordinator submit JOB.yaml`: prints the new job id.
@@ -15,21 +16,19 @@ struct SubmitCommand: ParsableCommand {
     static let preparationTimeoutMs = 300_000
 
     func run() throws {
-        try runClient {
-            guard let yaml = try? String(contentsOfFile: job, encoding: .utf8) else {
-                throw ClientError(description: "\(job): cannot read the job file")
-            }
-            var submit = Uniguard_V1_SubmitJob()
-            submit.yaml = yaml
-            submit.submitter = "\(ProcessInfo.processInfo.userName)@\(ProcessInfo.processInfo.hostName)"
-            submit.baseDirectory = URL(fileURLWithPath: job).standardizedFileURL.deletingLastPathComponent().path
-            // The coordinator prepares a job (hashes the models, ranks the candidates on the validation set) before
-            // it answers, which takes seconds; a quick status round trip first keeps "nobody is there" fast.
-            _ = try client.connect().request(.statusRequest(Uniguard_V1_StatusRequest()))
-            let reply = try client.connect(minimumTimeoutMs: SubmitCommand.preparationTimeoutMs).request(.submitJob(submit))
-            guard case .submitReply(let r)? = reply.payload else { throw ClientError(description: "unexpected reply") }
-            Console.line(r.jobID)
+        guard let yaml = try? String(contentsOfFile: job, encoding: .utf8) else {
+            throw ClientError(description: "\(job): cannot read the job file")
         }
+        var submit = Uniguard_V1_SubmitJob()
+        submit.yaml = yaml
+        submit.submitter = "\(ProcessInfo.processInfo.userName)@\(ProcessInfo.processInfo.hostName)"
+        submit.baseDirectory = URL(fileURLWithPath: job).standardizedFileURL.deletingLastPathComponent().path
+        // The coordinator prepares a job (hashes the models, ranks the candidates on the validation set) before
+        // it answers, which takes seconds; a quick status round trip first keeps "nobody is there" fast.
+        _ = try client.connect().request(.statusRequest(Uniguard_V1_StatusRequest()))
+        let reply = try client.connect(minimumTimeoutMs: SubmitCommand.preparationTimeoutMs).request(.submitJob(submit))
+        guard case .submitReply(let r)? = reply.payload else { throw ClientError(description: "unexpected reply") }
+        Console.line(r.jobID)
     }
 }
 
@@ -52,21 +51,24 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
+    func validate() throws {
+        // Below 100 ms the refresh is clamped to 100 ms.
+        try OptionCheck.milliseconds(intervalMs, "--interval-ms")
+    }
+
     func run() throws {
-        try runClient {
-            let connection = try client.connect()
-            while true {
-                var request = Uniguard_V1_StatusRequest()
-                request.jobID = job ?? ""
-                request.includeHistory = job != nil
-                let reply = try connection.request(.statusRequest(request), jobID: job ?? "")
-                guard case .statusReply(let status)? = reply.payload else { throw ClientError(description: "unexpected reply") }
-                let text = json ? status.json : StatusFormatter.render(json: status.json)
-                Console.line((watch && !json ? "\u{1B}[H\u{1B}[2J" : "") + text)
-                guard watch else { return }
-                if job != nil, StatusFormatter.allJobsTerminal(json: status.json) { return }
-                Thread.sleep(forTimeInterval: Double(max(intervalMs, 100)) / 1000)
-            }
+        let connection = try client.connect()
+        while true {
+            var request = Uniguard_V1_StatusRequest()
+            request.jobID = job ?? ""
+            request.includeHistory = job != nil
+            let reply = try connection.request(.statusRequest(request), jobID: job ?? "")
+            guard case .statusReply(let status)? = reply.payload else { throw ClientError(description: "unexpected reply") }
+            let text = json ? status.json : StatusFormatter.render(json: status.json)
+            Console.line((watch && !json ? "\u{1B}[H\u{1B}[2J" : "") + text)
+            guard watch else { return }
+            if job != nil, StatusFormatter.allJobsTerminal(json: status.json) { return }
+            Thread.sleep(forTimeInterval: Double(max(intervalMs, 100)) / 1000)
         }
     }
 }
@@ -84,14 +86,12 @@ struct CancelCommand: ParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() throws {
-        try runClient {
-            var cancel = Uniguard_V1_CancelJob()
-            cancel.jobID = job
-            cancel.reason = reason
-            let reply = try client.connect().request(.cancelJob(cancel), jobID: job)
-            guard case .cancelReply(let r)? = reply.payload else { throw ClientError(description: "unexpected reply") }
-            Console.line("\(r.jobID): \(r.state)")
-        }
+        var cancel = Uniguard_V1_CancelJob()
+        cancel.jobID = job
+        cancel.reason = reason
+        let reply = try client.connect().request(.cancelJob(cancel), jobID: job)
+        guard case .cancelReply(let r)? = reply.payload else { throw ClientError(description: "unexpected reply") }
+        Console.line("\(r.jobID): \(r.state)")
     }
 }
 
@@ -105,15 +105,17 @@ struct KeygenCommand: ParsableCommand {
     @Option(help: "File name stem: NAME.key (public, share it) and NAME.key_secret (private).")
     var name = "coordinator"
 
+    func validate() throws {
+        try OptionCheck.require(!name.isEmpty && !name.contains("/"), "--name must be a file name stem, without '/' (got '\(name)')")
+    }
+
     func run() throws {
-        try runClient {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let pair = try CurveKeyPair.generate()
-            let publicFile = (out as NSString).appendingPathComponent(name + ".key")
-            let secretFile = (out as NSString).appendingPathComponent(name + ".key_secret")
-            try pair.write(publicKeyFile: publicFile, secretKeyFile: secretFile)
-            print("public key:  \(publicFile)  (\(pair.publicKey.z85))")
-            print("secret key:  \(secretFile)  (mode 0600; keep it private)")
-        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let pair = try CurveKeyPair.generate()
+        let publicFile = (out as NSString).appendingPathComponent(name + ".key")
+        let secretFile = (out as NSString).appendingPathComponent(name + ".key_secret")
+        try pair.write(publicKeyFile: publicFile, secretKeyFile: secretFile)
+        print("public key:  \(publicFile)  (\(pair.publicKey.z85))")
+        print("secret key:  \(secretFile)  (mode 0600; keep it private)")
     }
 }

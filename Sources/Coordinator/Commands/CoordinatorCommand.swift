@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Runtime
 
 /// `coordinator`: the cluster's control plane.
@@ -12,13 +13,6 @@ public struct CoordinatorCommand: ParsableCommand {
 
     public init() {}
 
-    public static func main() {
-        BLASRuntime.ensureFastKernels()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            exit(withError: error)
-        }
-    }
+    /// Client failures keep their `error: <message>` wording.
+    public static func main() { runExecutable(failurePrefix: "error") }
 }

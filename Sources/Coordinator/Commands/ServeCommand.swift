@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import CommandLineSupport
 import Foundation
 import Logging
 import Runtime
@@ -22,21 +23,20 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Bind here instead of [coordinator] endpoint (e.g. to rebind a port chosen earlier).")
     var bind: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "info"
+    @OptionGroup var logging: LogLevelOption
+
+    /// Processes on one machine; more is a typo, not a plan.
+    static let mostLocalWorkers = 256
+
+    func validate() throws {
+        try OptionCheck.within(0...Self.mostLocalWorkers, localWorkers, "--local-workers")
+        try OptionCheck.within(WorkerSlots.allowed, localWorkerSlots, "--local-worker-slots")
+    }
 
     func run() throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logging.bootstrap()
         let logger = Logger(label: "coordinator")
-        let cluster: ClusterConfig
-        do { cluster = try ClusterConfig.load(path: config) } catch {
-            throw ValidationError("\(error)")
-        }
+        let cluster = try ClusterConfig.load(path: config)
         let stop = Guarded(false)
         let signals = SignalTrap(stop: stop)
         let server: CoordinatorServer

@@ -5,3 +5,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks (driven by the scripts in bench/).",
                                                     subcommands: [BenchInfer.self, BenchTrain.self, BenchParity.self, BenchHash.self])
 }
+
+/// Bounds of the bench commands' repetition counts: a benchmark that cannot finish in a day is a typo.
+enum BenchLimits {
+    static let runs = 1...1_000_000
+}

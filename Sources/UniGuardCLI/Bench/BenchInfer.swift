@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import EncoderModel
 import Foundation
 import Runtime
@@ -8,19 +9,26 @@ import Tokenizers
 struct BenchInfer: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "infer", abstract: "Batch-1 latency and batch-32x64 throughput; one JSON line.")
 
-    @OptionGroup var options: ModelOptions
+    @OptionGroup var modelOption: ModelDirectoryOption
+    @OptionGroup var threads: ThreadOptions
 
-    @Option var runs = 200
-    @Option var warmup = 20
-    @Option var throughputIters = 20
+    @Option(help: "Timed batch-1 runs.") var runs = 200
+    @Option(help: "Untimed batch-1 runs first.") var warmup = 20
+    @Option(help: "Timed batch-32 runs.") var throughputIters = 20
 
     /// The peer benchmark's ~48-token prompt.
     static let prompt = "The quarterly report shows that customer satisfaction improved after we shipped the new onboarding flow, but several enterprise clients still complain about slow response times from the support team during the peak hours on weekdays, especially in Europe and Asia last month."
     static let words = "model training data batch token layer weight gradient server request latency user text label class positive negative review product service quality price delivery support fast slow good bad great terrible the a and of to in is was it for on with as this that very not but".split(separator: " ").map(String.init)
 
+    func validate() throws {
+        try OptionCheck.within(BenchLimits.runs, runs, "--runs")
+        try OptionCheck.within(0...BenchLimits.runs.upperBound, warmup, "--warmup")
+        try OptionCheck.within(BenchLimits.runs, throughputIters, "--throughput-iters")
+    }
+
     func run() throws {
-        options.applyThreads()
-        let dir = try options.directory()
+        threads.apply()
+        let dir = try modelOption.directory()
         let tokenizer = try TokenizerLoader.load(directory: dir)
         let encoder = try ModelDirectory(dir).loadEncoder()
         let h = encoder.config.hiddenSize

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import GuardData
 import Guards
@@ -9,22 +10,28 @@ import Training
 struct BenchParity: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "parity", abstract: "Losses of N deterministic training steps; one JSON line.")
 
-    @OptionGroup var options: ModelOptions
+    @OptionGroup var modelOption: ModelDirectoryOption
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Samples JSONL; batches are taken in file order.") var data: String
     @Option(help: "Directory the initial model (base + fresh head) is written to.") var initOut: String
-    @Option var steps = 20
-    @Option var batch = 8
-    @Option var maxLength = 32
-    @Option var lr: Double = 2e-5
+    @Option(help: "Training steps.") var steps = 20
+    @Option(help: "Samples per step.") var batch = 8
+    @Option(help: "Truncate inputs to N tokens.") var maxLength = 32
+    @Option(help: "Learning rate (constant).") var lr: Double = 2e-5
     @Option var seed: UInt64 = 1
 
+    func validate() throws {
+        try OptionCheck.within(BenchLimits.runs, steps, "--steps")
+        try TrainingLimits.check(batch: batch, lr: lr, maxLength: maxLength)
+    }
+
     func run() throws {
-        options.applyThreads()
+        threads.apply()
         let meta = GuardMetadata(policy: "parity", instruction: "", inputFormat: .prompt, head: .mean, maxLength: maxLength)
-        let model = try GuardModel.fromBase(try options.directory(), metadata: meta, seed: seed)
+        let model = try GuardModel.fromBase(try modelOption.directory(), metadata: meta, seed: seed)
         try model.save(to: URL(fileURLWithPath: initOut))
         let samples = try SampleReader.readAll(path: data)
-        guard samples.count >= steps * batch else { throw ValidationError("\(data) holds \(samples.count) samples; need \(steps * batch)") }
+        guard samples.count >= steps * batch else { throw CommandFailure("\(data) holds \(samples.count) samples; need \(steps * batch)") }
         var opts = TrainingOptions()
         opts.dropout = false
         opts.maxGradNorm = 1

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import EncoderModel
 import Foundation
 import Guards
@@ -10,15 +11,26 @@ import Training
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Training-step speed and peak memory; one JSON line.")
 
-    @OptionGroup var options: ModelOptions
-    @Option var batch = 32
-    @Option var seq = 64
-    @Option var steps = 15
-    @Option var warmup = 3
+    @OptionGroup var modelOption: ModelDirectoryOption
+    @OptionGroup var threads: ThreadOptions
+    @Option(help: "Sequences per step.") var batch = 32
+    @Option(help: "Tokens per sequence (every sequence is full).") var seq = 64
+    @Option(help: "Timed steps.") var steps = 15
+    @Option(help: "Untimed steps first.") var warmup = 3
+
+    func validate() throws {
+        try OptionCheck.within(TrainingLimits.batch, batch, "--batch")
+        try OptionCheck.within(2...BenchTrain.longestSequence, seq, "--seq")
+        try OptionCheck.within(BenchLimits.runs, steps, "--steps")
+        try OptionCheck.within(0...BenchLimits.runs.upperBound, warmup, "--warmup")
+    }
+
+    /// The synthetic texts are 300 words, so longer sequences could not be filled.
+    static let longestSequence = 256
 
     func run() throws {
-        options.applyThreads()
-        let dir = try options.directory()
+        threads.apply()
+        let dir = try modelOption.directory()
         let meta = GuardMetadata(policy: "bench", instruction: "", inputFormat: .prompt, head: .mean, maxLength: seq)
         let model = try GuardModel.fromBase(dir, metadata: meta, seed: 1234)
         let rssLoaded = currentRSSMiB()
