@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Fusion
 import Logging
 import Runtime
 
