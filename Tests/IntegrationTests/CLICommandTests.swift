@@ -17,23 +17,9 @@ final class CLICommandTests: XCTestCase {
 
     /// Runs `uniguard ARGS` with `stdin`; asserts the exit status.
     @discardableResult
-    func uniguard(_ args: [String], stdin: String? = nil, expect: Int32 = 0,
+    func uniguard(_ args: [String], stdin: String = "", expect: Int32 = 0,
                   file: StaticString = #filePath, line: UInt = #line) throws -> (out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin + "/uniguard")
-        p.arguments = args
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, expect, "uniguard \(args.joined(separator: " ")):\n\(e)", file: file, line: line)
-        return (o, e)
+        try runUniGuard(bin, args, stdin: stdin, expect: expect, file: file, line: line)
     }
 
     func json(_ line: Substring) -> [String: Any]? {

@@ -17,17 +17,7 @@ final class PretrainCLITests: XCTestCase {
 
     @discardableResult
     func uniguard(_ args: [String], expect: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> (out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin + "/uniguard")
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, expect, "uniguard \(args.joined(separator: " ")):\n\(e)", file: file, line: line)
-        return (o, e)
+        try runUniGuard(bin, args, expect: expect, file: file, line: line)
     }
 
     /// The tiny BERT with a vocabulary of a few words, as a base model directory.
