@@ -14,9 +14,9 @@ enum StatusFormatter {
         out.append("")
         out.append("WORKERS (\(workers.count))")
         if !workers.isEmpty {
-            var rows = [["ID", "HOST", "SLOTS", "RUNNING", "LOAD", "LAST HEARTBEAT", "BLAS"]]
+            var rows = [["ID", "STATE", "HOST", "SLOTS", "RUNNING", "LOAD", "LAST HEARTBEAT", "BLAS"]]
             for w in workers {
-                rows.append([text(w["id"]), text(w["hostname"]), text(w["slots"]), text(w["running"]),
+                rows.append([text(w["id"]), text(w["state"] ?? "active"), text(w["hostname"]), text(w["slots"]), text(w["running"]),
                              String(format: "%.2f", w["load"] as? Double ?? 0),
                              "\(Int(w["last_heartbeat_ms_ago"] as? Double ?? 0)) ms ago", text(w["blas_core"])])
             }

@@ -26,7 +26,10 @@ extension CoordinatorServer {
         let now = UnixTime.nowMs()
         let workers: [[String: Any]] = membership.members.values.sorted { $0.id < $1.id }.map { m in
             let running = leases.leasedCount(by: m.id)
+            let quarantined = failures.isQuarantined(m.id, nowUnixMs: now)
             return [
+                "state": quarantined ? "quarantined" : "active",
+                "quarantined_until_unix_ms": quarantined ? failures.quarantinedUntil[m.id] ?? 0 : 0,
                 "id": m.id, "hostname": m.hostname, "slots": m.slots, "running": running,
                 "free_slots": max(0, m.slots - running), "load": Double(m.load),
                 "last_heartbeat_unix_ms": m.lastHeardUnixMs, "last_heartbeat_ms_ago": now >= m.lastHeardUnixMs ? now - m.lastHeardUnixMs : 0,
