@@ -57,6 +57,7 @@ final class ClusterSubmitChecksTests: XCTestCase {
 
     func testWorkerRefusedByCurveSaysItIsNotAuthorised() throws {
         let keys = try TestCurveKeys()
+        try keys.make("listed")
         try keys.make("intruder", listed: false)
         let c = try makeCluster("curve-refused", curve: keys.config)
         try c.startCoordinator()
