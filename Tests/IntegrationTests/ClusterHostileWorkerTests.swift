@@ -25,6 +25,8 @@ final class ClusterHostileWorkerTests: XCTestCase {
             for counts in [(tp: UInt64(1), fn: UInt64.max), (tp: UInt64(1_000_000), fn: UInt64(0))] {
                 let assignment = try hostile.nextAssignment()
                 try hostile.report(assignment.taskID, attempt: assignment.attempt, tp: counts.tp, fn: counts.fn)
+                // Reported: like a real worker, it no longer lists the task as running.
+                hostile.held.removeAll()
             }
             try hostile.goodbye()
             try waitUntil("both results rejected", timeout: 15) {
