@@ -114,8 +114,11 @@ final class FakeWorker {
         return assignment
     }
 
-    func nextError(timeout: TimeInterval = 15) throws -> Uniguard_V1_Error {
-        try waitFor("error reply", timeout: timeout) { if case .error(let e) = $0 { return e } else { return nil } }
+    /// The next error reply with `code` (others, e.g. UNKNOWN_SENDER for heartbeats, are skipped).
+    func nextError(_ code: Uniguard_V1_ErrorCode, timeout: TimeInterval = 15) throws -> Uniguard_V1_Error {
+        try waitFor("\(code) error", timeout: timeout) {
+            if case .error(let e) = $0, e.code == code { return e } else { return nil }
+        }
     }
 }
 

@@ -22,9 +22,7 @@ final class ClusterWorkerIdentityTests: XCTestCase {
             let task = try a.nextAssignment()
             let imposter = try FakeWorker("a", routingID: "imposter", endpoint: c.endpoint)
             try imposter.register()
-            let refusal = try imposter.waitFor("refusal") { payload -> Uniguard_V1_Error? in
-                if case .error(let e) = payload, e.code == .unauthorized { return e } else { return nil }
-            }
+            let refusal = try imposter.nextError(.unauthorized)
             XCTAssertTrue(refusal.message.contains("already registered on another live connection"), refusal.message)
             try a.waitUntil("refusal logged") { c.coordinator!.log.contains("refused registration of worker a from imposter") }
             XCTAssertFalse(c.coordinator!.log.contains("requeued"), "a's lease stayed with a")
@@ -53,9 +51,7 @@ final class ClusterWorkerIdentityTests: XCTestCase {
             // Bob's key is allowed, but the id is alice's: refused even though alice is gone.
             let bob = try FakeWorker("alice", routingID: "bob", endpoint: c.endpoint, curve: try keys.client("bob"))
             try bob.register()
-            let refusal = try bob.waitFor("refusal") { payload -> Uniguard_V1_Error? in
-                if case .error(let e) = payload, e.code == .unauthorized { return e } else { return nil }
-            }
+            let refusal = try bob.nextError(.unauthorized)
             XCTAssertTrue(refusal.message.contains("belongs to another CURVE key"), refusal.message)
             let bindings = try String(contentsOfFile: "\(c.root)/var/coordinator.sqlite.worker-keys.json", encoding: .utf8)
             XCTAssertTrue(bindings.contains("\"alice\""), "the binding is persisted: \(bindings)")
