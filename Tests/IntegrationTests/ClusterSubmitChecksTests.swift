@@ -55,7 +55,7 @@ final class ClusterSubmitChecksTests: XCTestCase {
         XCTAssertTrue(c.coordinator!.log.contains("\\nFORGED"), "the newline is shown escaped")
     }
 
-    func testWorkerRefusedByCurveSaysItIsNotAuthorised() throws {
+    func testWorkerRefusedByCurveSaysWhy() throws {
         let keys = try TestCurveKeys()
         try keys.make("listed")
         try keys.make("intruder", listed: false)
@@ -65,6 +65,10 @@ final class ClusterSubmitChecksTests: XCTestCase {
                                                            "--curve-secret-key", keys.secretKeyPath("intruder", listed: false)])
         try waitUntil("the worker logs the refusal", timeout: 20) {
             worker.log.contains("the coordinator refused the CURVE handshake: this worker's key is not authorised")
+        }
+        let plain = try c.startWorker("plaintext")
+        try waitUntil("the plain-text worker logs the failed handshake", timeout: 20) {
+            plain.log.contains("the security handshake failed")
         }
         XCTAssertEqual(try c.workerIDs(), [])
     }

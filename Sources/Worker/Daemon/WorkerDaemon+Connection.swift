@@ -16,8 +16,9 @@ extension WorkerDaemon {
             try socket.apply(settings.limits)
             if let keys = settings.curve, let server = settings.serverKey {
                 try socket.enableCurveClient(keys: keys, serverKey: server)
-                monitor = try ZMQHandshakeMonitor(socket)
             }
+            // Also without CURVE: a plain-text worker against a CURVE coordinator learns the mechanisms differ.
+            monitor = try ZMQHandshakeMonitor(socket)
             try socket.connect(settings.endpoint)
             self.socket = socket
             reconnectAt = nil
@@ -47,7 +48,8 @@ extension WorkerDaemon {
         for event in (try? monitor.drain()) ?? [] {
             if event == .succeeded {
                 handshakeProblem = nil
-            } else if handshakeProblem != event {
+            } else if event.detail > handshakeProblem?.detail ?? -1 {
+                // libzmq retries every reconnect interval: say it once, or again only when we learn more.
                 handshakeProblem = event
                 logger.error("\(event.explanation); retrying")
             }

@@ -35,7 +35,7 @@ final class WorkerDaemon {
     let stopRequested: Guarded<Bool>
 
     var socket: ZMQSocket?
-    /// Handshake events of the CURVE connection: a refused worker says so instead of "coordinator silent".
+    /// Handshake events of the connection: a refused worker says so instead of "coordinator silent".
     var monitor: ZMQHandshakeMonitor?
     /// The last handshake failure, until a handshake succeeds.
     var handshakeProblem: ZMQHandshakeEvent?

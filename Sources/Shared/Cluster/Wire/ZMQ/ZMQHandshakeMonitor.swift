@@ -10,6 +10,15 @@ public enum ZMQHandshakeEvent: Sendable, Equatable {
     case failedProtocol(code: Int)
     case failedNoDetail
 
+    /// How much the event says about a failure (a refusal says most), so the most telling one is reported.
+    public var detail: Int {
+        switch self {
+        case .succeeded, .failedNoDetail: 0
+        case .failedProtocol: 1
+        case .refused: 2
+        }
+    }
+
     /// A human sentence for logs.
     public var explanation: String {
         switch self {
