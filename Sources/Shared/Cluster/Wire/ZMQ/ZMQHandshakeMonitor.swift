@@ -1,5 +1,6 @@
 import CZMQ
 import Foundation
+import Runtime
 
 /// What a socket monitor says about a connection's security handshake.
 public enum ZMQHandshakeEvent: Sendable, Equatable {
@@ -35,14 +36,14 @@ public enum ZMQHandshakeEvent: Sendable, Equatable {
 /// Why: a refused CURVE client sees only silence on its socket; the monitor tells it that it was refused.
 public final class ZMQHandshakeMonitor {
     private let pair: ZMQSocket
-    nonisolated(unsafe) private static var counter = 0
-    private static let counterLock = NSLock()
+    /// Numbers the inproc endpoints: each monitor needs its own.
+    private static let counter = Guarded(0)
 
     /// Starts monitoring `socket` (call before connecting it).
     public init(_ socket: ZMQSocket) throws {
-        let name = Self.counterLock.withLock { () -> String in
-            Self.counter += 1
-            return "inproc://uniguard-monitor-\(getpid())-\(Self.counter)"
+        let name = Self.counter.withLock { n -> String in
+            n += 1
+            return "inproc://uniguard-monitor-\(n)"
         }
         let events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
             | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
