@@ -51,6 +51,14 @@ final class LeaseTrustTests: XCTestCase {
         XCTAssertEqual(table.expire(nowUnixMs: 1500).map(\.taskID), [id], "a hung task is requeued at the lease timeout")
     }
 
+    func testExpiringNamesTheHoldersBeforeTheyAreRequeued() {
+        var table = table()
+        table.lease(id, to: "w1", nowUnixMs: 0, timeoutMs: 100)
+        XCTAssertTrue(table.expiring(nowUnixMs: 99).isEmpty)
+        XCTAssertEqual(table.expiring(nowUnixMs: 100).map(\.workerID), ["w1"], "the holder is charged with the expiry")
+        XCTAssertEqual(table.expire(nowUnixMs: 100).map(\.workerID), [nil])
+    }
+
     func testConfirmRestoresTheGrantDeadlineAfterARestartShortenedIt() {
         var table = LeaseTable()
         table.insert(TaskLease(taskID: id, jobID: "job-1", armID: 1, shard: 0, state: .leased, workerID: "w1", attempt: 1,

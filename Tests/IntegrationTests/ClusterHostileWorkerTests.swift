@@ -95,8 +95,8 @@ final class ClusterHostileWorkerTests: XCTestCase {
         }
     }
 
-    /// Item 4: heartbeats listing a hung task do not extend its lease: it is requeued at the lease timeout, and
-    /// the hung attempt's late result is rejected.
+    /// Item 4: heartbeats listing a hung task do not extend its lease: it is requeued at the lease timeout (and
+    /// not handed back to the hung worker), and the hung attempt's late result is rejected.
     func testHungTaskIsRequeuedAtTheLeaseTimeoutDespiteHeartbeats() throws {
         let c = try TestCluster(name: "hung", leaseTimeoutMs: 1500)
         cluster = c
@@ -105,21 +105,21 @@ final class ClusterHostileWorkerTests: XCTestCase {
         let hung = try FakeWorker("hung", endpoint: c.endpoint)
         try hung.register()
         do {
-            let first = try hung.nextAssignment()
-            // Still "running" it: every heartbeat lists it. The slot frees when the lease expires, so the
-            // coordinator hands the task out again as attempt 2.
-            let second = try hung.nextAssignment(timeout: 20)
-            XCTAssertEqual(second.taskID, first.taskID)
-            XCTAssertEqual(second.attempt, first.attempt + 1)
-            XCTAssertTrue(c.coordinator!.log.contains("1 task leases expired; requeued"))
-            try hung.report(first.taskID, attempt: first.attempt, tp: 40, tn: 80)
-            try hung.waitUntil("the late result of attempt 1 rejected") {
-                c.coordinator!.log.contains("result for \(first.taskID) (attempt 1) from worker hung rejected: the lease was granted again since")
+            let task = try hung.nextAssignment()
+            // Still "running" it: every heartbeat lists it.
+            try hung.waitUntil("the lease expires", timeout: 20) {
+                c.coordinator!.log.contains("1 task leases expired; requeued")
             }
-            try hung.goodbye()
+            try hung.report(task.taskID, attempt: task.attempt, tp: 40, tn: 80)
+            try hung.waitUntil("the late result rejected") {
+                c.coordinator!.log.contains("result for \(task.taskID) (attempt 1) from worker hung rejected: the task is not leased")
+            }
             try c.startWorker("honest")
             let finished = try c.waitForJob(job, timeout: 60)
             assertCompleteHistory(finished, iterations: 1)
+            let arm = (finished["history"] as? [[String: Any]] ?? []).first ?? [:]
+            XCTAssertEqual(arm["workers"] as? [String], ["honest"], "the retry went to another worker")
+            XCTAssertEqual(arm["attempts"] as? Int, 2)
             assertEveryArmCountsAllLinesOnce(finished["history"] as? [[String: Any]] ?? [])
         } catch {
             XCTFail("\(error)\n\(c.logs)")

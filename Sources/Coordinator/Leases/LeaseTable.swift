@@ -120,10 +120,14 @@ public struct LeaseTable: Sendable {
         return .accepted(t)
     }
 
+    /// Leases whose deadline passed, with their holders (what `expire` is about to requeue).
+    public func expiring(nowUnixMs: UInt64) -> [TaskLease] {
+        tasks.values.filter { $0.state == .leased && $0.deadlineUnixMs <= nowUnixMs }.sorted { $0.taskID < $1.taskID }
+    }
+
     /// Returns every lease whose deadline passed to the queue; returns them (now queued).
     public mutating func expire(nowUnixMs: UInt64) -> [TaskLease] {
-        let expired = tasks.values.filter { $0.state == .leased && $0.deadlineUnixMs <= nowUnixMs }
-        return expired.sorted { $0.taskID < $1.taskID }.compactMap { requeue($0.taskID) }
+        expiring(nowUnixMs: nowUnixMs).compactMap { requeue($0.taskID) }
     }
 
     /// Returns all leases of a worker that left or died; returns them (now queued).

@@ -12,10 +12,18 @@ extension CoordinatorServer {
             logger.warning("worker \(member.id) missed \(config.liveness) heartbeats; returning its leases to the queue")
             workerGone(member, state: "dead")
         }
-        let expired = leases.expire(nowUnixMs: UnixTime.nowMs())
+        let nowMs = UnixTime.nowMs()
+        let holders = leases.expiring(nowUnixMs: nowMs)
+        let expired = leases.expire(nowUnixMs: nowMs)
         if !expired.isEmpty {
             logger.warning("\(expired.count) task leases expired; requeued")
             persistLeases(expired, "expired leases")
+        }
+        // A lease that ran its full term is a failure of its holder (hung, or too slow): the retry goes to another
+        // worker. A restart's shortened grace window running out is not the worker's fault.
+        for lease in holders where lease.deadlineUnixMs >= lease.leasedAtUnixMs + UInt64(config.leaseTimeoutMs) {
+            guard let worker = lease.workerID, let job = jobs[lease.jobID], job.state == .running else { continue }
+            chargeFailure(lease.taskID, of: job, to: worker, reason: "lease expired after \(config.leaseTimeoutMs) ms")
         }
         dispatch()
         for id in due {

@@ -191,20 +191,25 @@ extension CoordinatorServer {
         }
     }
 
-    /// The holder's attempt failed: the task goes back to the queue for a worker that has not failed it; the job
-    /// fails only when enough distinct workers failed the same task; a worker failing task after task is quarantined.
+    /// The holder's attempt failed: the task goes back to the queue for a worker that has not failed it.
     private func taskFailed(_ taskID: String, reason: String, worker: String) {
         guard let lease = leases.task(taskID), lease.state == .leased, let job = jobs[lease.jobID] else { return }
         logger.warning("task \(taskID) failed on \(worker) (attempt \(lease.attempt)): \(reason)")
+        guard chargeFailure(taskID, of: job, to: worker, reason: reason) else { return }
+        if let requeued = leases.requeue(taskID) { persistLeases([requeued], "failed task") }
+    }
+
+    /// Charges a failed or expired attempt to its worker: a worker failing task after task is quarantined, and the
+    /// job fails only when enough distinct workers failed the same task. Returns false when the job failed.
+    @discardableResult
+    func chargeFailure(_ taskID: String, of job: JobRuntime, to worker: String, reason: String) -> Bool {
         let outcome = failures.recordFailure(task: taskID, worker: worker, nowUnixMs: UnixTime.nowMs())
         if outcome.quarantinedWorker {
             logger.warning("worker \(worker) failed \(failures.failuresToQuarantine) tasks in a row; quarantined for \(failures.quarantineMs / 1000) s (no tasks)")
         }
-        guard !outcome.failsJob else {
-            failJob(job, reason: "task \(taskID) failed on \(outcome.workers.count) distinct workers (\(outcome.workers.joined(separator: ", "))); last error: \(reason)")
-            return
-        }
-        if let requeued = leases.requeue(taskID) { persistLeases([requeued], "failed task") }
+        guard outcome.failsJob else { return true }
+        failJob(job, reason: "task \(taskID) failed on \(outcome.workers.count) distinct workers (\(outcome.workers.joined(separator: ", "))); last error: \(reason)")
+        return false
     }
 
     // MARK: Cancel and fail
