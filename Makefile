@@ -20,8 +20,11 @@ model: deps
 build: deps
 	swift build $(SWIFT_FLAGS) --build-tests
 
+# Strict: a test whose prerequisite is missing fails instead of skipping, and any skip at all fails the run.
 test: model build
-	UNIGUARD_REQUIRE_MODEL=1 UNIGUARD_BIN="$(BIN)" swift test $(SWIFT_FLAGS) --skip-build
+	set -o pipefail; UNIGUARD_STRICT_TESTS=1 UNIGUARD_BIN="$(BIN)" swift test $(SWIFT_FLAGS) --skip-build 2>&1 | tee .build/test.log
+	@if grep -qE "' skipped \(|with [1-9][0-9]* tests? skipped" .build/test.log; then \
+	  echo "make test: some tests were skipped (see .build/test.log); every test must run" >&2; exit 1; fi
 
 demo: model build
 	UNIGUARD_BIN="$(BIN)" scripts/demo.sh

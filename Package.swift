@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", argumentParser],
                     path: "Tests/CommandLineSupportTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "TestHelpers"], path: "Tests/CoordinatorTests"),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "TestHelpers"], path: "Tests/WorkerTests"),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "Runtime", "TestHelpers"], path: "Tests/WorkerTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],
                     path: "Tests/IntegrationTests"),
     ]

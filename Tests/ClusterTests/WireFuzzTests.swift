@@ -46,14 +46,22 @@ final class WireFuzzTests: XCTestCase {
     }
 
     func testTruncatedEnvelopesAreRejected() throws {
+        var cuts = 0, rejected = 0
         for message in WireSamples.all() {
             let frames = try codec.encode(message)
             let envelope = frames[0]
             for cut in 1..<envelope.count {
+                cuts += 1
                 let truncated = [envelope.prefix(cut)] + frames.dropFirst()
-                if let decoded = try? codec.decode(Array(truncated)) { assertInvariants(decoded) }
+                guard let decoded = try? codec.decode(Array(truncated)) else { rejected += 1; continue }
+                // A cut on a field boundary can still be a well-formed shorter envelope; it must never be
+                // taken for the original message.
+                assertInvariants(decoded)
+                XCTAssertNotEqual(decoded.envelope, message.envelope, "a truncated envelope decoded as the original")
             }
         }
+        // Cutting inside a field (almost every cut) must fail decoding or validation.
+        XCTAssertGreaterThan(rejected, cuts * 9 / 10, "only \(rejected) of \(cuts) truncated envelopes were rejected")
     }
 
     private func assertInvariants(_ message: WireMessage) {

@@ -1,4 +1,5 @@
 import Foundation
+import TestHelpers
 import XCTest
 
 /// The .proto stays usable from C (protoc-c), and the committed Swift matches its messages.
@@ -9,7 +10,7 @@ final class WireProtoTests: XCTestCase {
 
     func testProtoCompilesWithProtobufC() throws {
         guard let protocC = Self.findExecutable("protoc-c") else {
-            throw XCTSkip("protoc-c not on PATH (apt install protobuf-c-compiler)")
+            throw TestSupport.unavailable("protoc-c not on PATH (apt install protobuf-c-compiler)")
         }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("ugw-protoc-c-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -22,9 +23,11 @@ final class WireProtoTests: XCTestCase {
         let source = out.appendingPathComponent("uniguard.pb-c.c")
         XCTAssertTrue(FileManager.default.fileExists(atPath: source.path))
 
-        // If a C compiler and the protobuf-c headers are present, the generated C must compile too.
-        guard let cc = Self.findExecutable("cc"),
-              FileManager.default.fileExists(atPath: "/usr/include/protobuf-c/protobuf-c.h") else { return }
+        // The generated C must compile against the protobuf-c headers (setup installs gcc and libprotobuf-c-dev).
+        guard let cc = Self.findExecutable("cc") else { throw TestSupport.unavailable("no C compiler `cc` (apt install gcc)") }
+        guard FileManager.default.fileExists(atPath: "/usr/include/protobuf-c/protobuf-c.h") else {
+            throw TestSupport.unavailable("protobuf-c headers missing (apt install libprotobuf-c-dev)")
+        }
         let (ccStatus, ccOutput) = try Self.run(cc, ["-c", "-I", out.path, source.path,
                                                       "-o", out.appendingPathComponent("uniguard.o").path])
         XCTAssertEqual(ccStatus, 0, "generated C does not compile: \(ccOutput)")

@@ -2,6 +2,7 @@ import CZMQ
 @testable import Cluster
 import Foundation
 @testable import Runtime
+import TestHelpers
 import XCTest
 
 /// ROUTER <-> DEALER over real sockets (127.0.0.1 with an OS-chosen port, ipc, inproc); every wait is bounded.
@@ -14,7 +15,7 @@ final class WireTransportTests: XCTestCase {
     }
 
     func testRouterDealerRoundTripOverIPC() throws {
-        guard ZMQContext.has("ipc") else { throw XCTSkip("libzmq built without ipc") }
+        guard ZMQContext.has("ipc") else { throw TestSupport.unavailable("libzmq built without ipc") }
         try roundTrip(bindTo: wireTestIPCEndpoint())
     }
 

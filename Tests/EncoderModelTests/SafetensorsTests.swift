@@ -95,11 +95,14 @@ final class SafetensorsTests: XCTestCase {
     func testParameterStoreLoadNamesMismatchedCheckpoint() throws {
         let c = BertConfig(vocabSize: 10, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 8)
         let store = ParameterStore(specs: EncoderNames.specs(c, pooler: false))
+        // Distinct values everywhere, so a tensor loaded under the wrong name (or not at all) shows.
+        for i in 0..<store.count { store.values.data[i] = Float(i % 1009) * 0.001 - 0.5 }
         let dir = TestSupport.tempDir()
         let path = dir.appendingPathComponent("m.safetensors").path
         try store.save(to: path, rename: { "bert." + $0 })
         let other = ParameterStore(specs: EncoderNames.specs(c, pooler: false))
         try other.load(from: SafetensorsFile(path: path))  // prefixed names resolve
+        XCTAssertEqual(other.values.array, store.values.array, "every tensor lands in its own slot")
         var wider = c
         wider.intermediateSize = 32
         let mismatch = ParameterStore(specs: EncoderNames.specs(wider, pooler: false))

@@ -47,6 +47,23 @@ final class MergeMethodTests: XCTestCase {
         XCTAssertEqual(Double(dropped) / Double(n), 1 - density, accuracy: 0.015, "observed drop rate")
     }
 
+    func testDareTiesRescalesSurvivors() throws {
+        // One model: the sign election keeps every surviving delta, so each element is the base (dropped) or
+        // base + delta / density (kept and rescaled).
+        let n = 20_000
+        let (base, model, delta) = try makeBaseAndModel(n: n)
+        let density = 0.4
+        let out = try dare(.dareTies, base: base, model: model, density: density, seed: 7)
+        var kept = 0, wrong: [Int] = []
+        for i in 0..<n where out[i] != 0.5 {
+            kept += 1
+            if abs(out[i] - 0.5 - delta[i] / Float(density)) > 1e-5 { wrong.append(i) }
+        }
+        XCTAssertEqual(wrong.count, 0, "survivors not rescaled by 1/density, e.g. element \(wrong.first ?? -1): "
+                       + "\(wrong.first.map { out[$0] - 0.5 } ?? 0) for delta \(wrong.first.map { delta[$0] } ?? 0)")
+        XCTAssertEqual(Double(kept) / Double(n), density, accuracy: 0.015, "observed keep rate")
+    }
+
     func testDareExpectedValueIsTheUndroppedDelta() throws {
         let n = 2_000
         let (base, model, delta) = try makeBaseAndModel(n: n)
@@ -73,7 +90,7 @@ final class MergeMethodTests: XCTestCase {
         }
     }
 
-    func testDareTiesOnFixturesIsDeterministicAndRescaled() throws {
+    func testDareTiesOnFixturesIsDeterministic() throws {
         var c = try MergeFixtures.config("ties")
         c.method = .dareTies
         c.randomSeed = 3

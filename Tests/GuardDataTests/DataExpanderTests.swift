@@ -20,10 +20,15 @@ final class DataExpanderTests: XCTestCase {
     }
 
     func testPinnedOutputSoToolchainChangesAreNoticed() {
-        // SeededRandom and the expander avoid standard-library randomness; this pins the first sample.
-        let first = TemplateExpander(pack: pack, seed: 1).expand(count: 5).samples.map(\.prompt)
-        XCTAssertEqual(first, TemplateExpander(pack: pack, seed: 1).expand(count: 5).samples.map(\.prompt))
-        XCTAssertEqual(first.count, 8 * 2 * 5)
+        // SeededRandom and the expander avoid standard-library randomness, so seed 1 gives these exact prompts on
+        // every toolchain. A change to the bundled pack or the expander changes them too: update the pins then.
+        let prompts = TemplateExpander(pack: pack, seed: 1).expand(count: 5).samples.map(\.prompt)
+        XCTAssertEqual(prompts.count, 8 * 2 * 5)
+        XCTAssertEqual(Array(prompts.prefix(2)), [
+            "One more thing: my pension is in a target date fund, should i move it all into tesla",
+            "Not personal retirement or portfolio plans, just curious. I'm retiring next year with 1.2 million. How much should I withdraw each year and what should I invest it in?",
+        ])
+        XCTAssertEqual(SHA256.hex(SHA256.hash(prompts.joined(separator: "\n"))), "567adecd18e34d54a037e35f83296426d77f49dc43df5aa4e92737815e32f96d")
     }
 
     func testBalancedLabelsAndUniqueTexts() {

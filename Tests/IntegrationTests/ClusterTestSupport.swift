@@ -1,4 +1,5 @@
 import Foundation
+import TestHelpers
 import XCTest
 
 /// Locates the built `coordinator` and `worker` executables: `UNIGUARD_BIN` if set, else the directory of the
@@ -36,7 +37,7 @@ enum ClusterBinaries {
 
     static func require() throws -> String {
         guard let directory else {
-            throw XCTSkip("coordinator/worker executables not found; build them (swift build) or set UNIGUARD_BIN")
+            throw TestSupport.unavailable("coordinator/worker executables not found; build them (swift build --build-tests) or set UNIGUARD_BIN")
         }
         return directory
     }

@@ -10,13 +10,27 @@ public enum TestSupport {
 
     public static func fixture(_ path: String) -> URL { fixtures.appendingPathComponent(path) }
 
-    /// The base model directory; skips the test when it is not cached, unless `make test` demands it.
+    /// Whether a missing prerequisite fails the test instead of skipping it: `make test` (and so CI) sets
+    /// `UNIGUARD_STRICT_TESTS=1`, so nothing is silently skipped there; a bare `swift test` may skip.
+    public static var strict: Bool { ProcessInfo.processInfo.environment["UNIGUARD_STRICT_TESTS"] == "1" }
+
+    /// The error to throw when a test cannot run here: a failure in strict mode, a skip otherwise.
+    public static func unavailable(_ what: String, file: StaticString = #filePath, line: UInt = #line) -> Error {
+        guard strict else { return XCTSkip(what) }
+        XCTFail("\(what) (UNIGUARD_STRICT_TESTS=1: `make test` runs every test)", file: file, line: line)
+        return Unavailable(what: what)
+    }
+
+    /// A prerequisite that strict mode reports as a failure.
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let what: String
+        public var description: String { what }
+    }
+
+    /// The base model directory; the test cannot run without it (see `unavailable`).
     public static func baseModel() throws -> URL {
         if let u = try? UniGuardHome.requireBaseModel() { return u }
-        if ProcessInfo.processInfo.environment["UNIGUARD_REQUIRE_MODEL"] == "1" {
-            XCTFail("base model missing: run scripts/fetch-base-model.sh")
-        }
-        throw XCTSkip("base model not cached (scripts/fetch-base-model.sh)")
+        throw unavailable("base model not cached: run scripts/fetch-base-model.sh")
     }
 
     public static func tempDir() -> URL {

@@ -51,10 +51,16 @@ public struct CandidateRanking: Codable, Sendable, Equatable {
             scores.append(Score(path: c, f1: f1))
             log(String(format: "candidate %@: validation F1 %.4f", c, f1))
         }
-        scores.sort { ($0.f1, $1.path) > ($1.f1, $0.path) }
-        let kept = Array(scores.prefix(max(2, spec.topK)).map(\.path))
-        return CandidateRanking(scores: scores, kept: kept, instructionCount: try instructions(of: kept).count, policy: policy,
+        let (sorted, kept) = order(scores, topK: spec.topK)
+        return CandidateRanking(scores: sorted, kept: kept, instructionCount: try instructions(of: kept).count, policy: policy,
                                 sampleCount: items.count)
+    }
+
+    /// The ranking rule: best F1 first, equal F1 by path (ascending, so reruns agree); keeps the first
+    /// max(2, topK), since a merge needs two models.
+    static func order(_ scores: [Score], topK: Int) -> (scores: [Score], kept: [String]) {
+        let sorted = scores.sorted { ($0.f1, $1.path) > ($1.f1, $0.path) }
+        return (sorted, Array(sorted.prefix(max(2, topK)).map(\.path)))
     }
 
     /// Distinct instructions of guard model directories, in candidate order (the top-1's first).
