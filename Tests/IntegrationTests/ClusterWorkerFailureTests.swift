@@ -29,7 +29,10 @@ final class ClusterWorkerFailureTests: XCTestCase {
             let entry = workers.first { $0["id"] as? String == "broken" }
             XCTAssertEqual(entry?["state"] as? String, "quarantined", "status shows the quarantine: \(workers)")
             XCTAssertEqual(entry?["running"] as? Int, 0, "a quarantined worker holds no tasks")
-            XCTAssertEqual(try c.job(job)["state"] as? String, "running", "one worker's failures do not fail the job")
+            let waiting = try c.job(job)
+            XCTAssertEqual(waiting["state"] as? String, "running", "one worker's failures do not fail the job")
+            XCTAssertGreaterThan(waiting["tasks_waiting_for_another_worker"] as? Int ?? 0, 0,
+                                 "status says the failed tasks wait for a worker that has not failed them")
 
             try c.startWorker("honest")
             let finished = try c.waitForJob(job, timeout: 60)

@@ -36,6 +36,9 @@ enum StatusFormatter {
         }
         for j in jobs {
             if let message = j["message"] as? String { out.append("\(text(j["id"])): \(message)") }
+            if let waiting = j["tasks_waiting_for_another_worker"] as? Int, waiting > 0 {
+                out.append("\(text(j["id"])): \(waiting) failed tasks wait for a worker that has not failed them")
+            }
             if let path = j["export_path"] as? String { out.append("\(text(j["id"])): best arm exported to \(path)") }
             if let means = j["posterior_means"] as? [String: Double], !means.isEmpty {
                 out.append("")
