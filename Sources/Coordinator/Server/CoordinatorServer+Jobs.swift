@@ -138,7 +138,7 @@ extension CoordinatorServer {
         case .error(let error):
             taskFailed(result.taskID, reason: LogSafe.text(error.message), worker: workerID)
         default:
-            logger.warning("worker \(workerID) sent an unsupported result for \(result.taskID); ignored")
+            logger.warning("worker \(workerID) sent an unsupported result for \(LogSafe.text(result.taskID)); ignored")
         }
     }
 
