@@ -94,5 +94,6 @@ public struct WorkerCommand: ParsableCommand {
         logger.info("worker \(workerID): \(slots) slots, cache \(cache), coordinator \(coordinator)\(settings.curve != nil ? " (CURVE)" : "")")
         daemon.run()
         withExtendedLifetime(trap) {}
+        if daemon.refusal != nil { throw ExitCode(1) }
     }
 }

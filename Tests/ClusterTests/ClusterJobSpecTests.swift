@@ -38,6 +38,7 @@ final class ClusterJobSpecTests: XCTestCase {
         let prepared = try PreparedMergeSearch.prepare(spec)
         XCTAssertEqual(prepared.ranking.kept, candidates, "weight-sign jobs search the candidates as written")
         XCTAssertEqual(prepared.shards.count, 2)
+        XCTAssertEqual(prepared.shards.map(\.scoredSamples), [20, 20], "weight-sign scores every line of a shard")
         XCTAssertEqual(prepared.candidates[0].files.map(\.name), ["config.json", "model.safetensors"])
         XCTAssertNotNil(prepared.blobPaths[prepared.candidates[1].weightsHash])
 
@@ -67,6 +68,24 @@ final class ClusterJobSpecTests: XCTestCase {
         XCTAssertEqual(try evaluator.evaluate(evaluation(lines)), whole, "deterministic")
         XCTAssertThrowsError(try evaluator.evaluate(evaluation(["{\"label\":\"maybe\"}"])))
         XCTAssertThrowsError(try ArmEvaluatorRegistry.standard.evaluator(named: "nope"))
+    }
+
+    /// The classifier scores only the policy's samples, so a shard's counts must sum to those, not to its lines.
+    func testClassifierShardsExpectOnlyThePolicysSamples() throws {
+        var spec = MergeSearchSpec(name: "t", candidates: ["a", "b"], validation: "v")
+        spec.evaluator = ArmEvaluatorRegistry.classifier
+        let ranking = CandidateRanking(scores: [], kept: ["a", "b"], instructionCount: 1, policy: "t", sampleCount: 0)
+        let lines = ["t", "other", "t", "t"].enumerated().map { "{\"policy\":\"\($1)\",\"prompt\":\"p\($0)\",\"label\":\"safe\",\"source\":\"test\"}" }
+        XCTAssertEqual(try PreparedMergeSearch.scoredSamples(lines, spec: spec, ranking: ranking, shard: 0), 3)
+        spec.evaluator = ArmEvaluatorRegistry.weightSign
+        XCTAssertEqual(try PreparedMergeSearch.scoredSamples(lines, spec: spec, ranking: ranking, shard: 0), 4)
+    }
+
+    func testPeerTextCannotBreakALogLine() {
+        XCTAssertEqual(LogSafe.text("a\nb\r\tc\\d"), "a\\nb\\r\\tc\\\\d")
+        XCTAssertEqual(LogSafe.text("bell\u{07} del\u{7F} ls\u{2028}"), "bell\\u{7} del\\u{7f} ls\\u{2028}")
+        XCTAssertEqual(LogSafe.text("héllo 🙂"), "héllo 🙂", "printable text is unchanged")
+        XCTAssertEqual(LogSafe.text(String(repeating: "x", count: 12), limit: 10), "xxxxxxxxxx... (2 more characters)")
     }
 
     func testSubsetWireForm() throws {

@@ -17,9 +17,9 @@ final class ClusterLeaseTests: XCTestCase {
         XCTAssertEqual(leased.attempt, 1)
         XCTAssertEqual(leased.deadlineUnixMs, 1500)
         XCTAssertNil(table.lease(id, to: "w2", nowUnixMs: 1000, timeoutMs: 500), "a leased task is not leased twice")
-        guard case .accepted = table.complete(id) else { return XCTFail("first result is accepted") }
-        XCTAssertEqual(table.complete(id), .duplicate)
-        XCTAssertEqual(table.complete("nope"), .unknown)
+        guard case .accepted = table.complete(id, worker: "w1", attempt: 1) else { return XCTFail("first result is accepted") }
+        XCTAssertEqual(table.complete(id, worker: "w1", attempt: 1), .duplicate)
+        XCTAssertEqual(table.complete("nope", worker: "w1", attempt: 1), .unknown)
     }
 
     func testExpiryRequeuesAtTheFront() throws {
@@ -56,7 +56,7 @@ final class ClusterLeaseTests: XCTestCase {
         XCTAssertEqual(table.cancel(job: "job-1").map(\.armID), [1])
         XCTAssertEqual(table.queuedCount, 1)
         XCTAssertEqual(table.nextQueued()?.jobID, "job-2")
-        XCTAssertEqual(table.complete(task(2).taskID), .cancelled)
+        XCTAssertEqual(table.complete(task(2).taskID, worker: "a", attempt: 0), .cancelled)
     }
 
     func testMembershipLivenessAndHeartbeats() {

@@ -79,6 +79,8 @@ final class MergeSearchSpecTests: XCTestCase {
             ("candidates: [a, b]\niterations: 3\nvalidation: v\nitertions: 4", "itertions"),
             ("kind: pretrain\ncandidates: [a, b]\niterations: 3\nvalidation: v", "kind"),
             ("candidates: [a, b]\niterations: 0\nvalidation: v", "iterations"),
+            ("candidates: [a, b]\niterations: 1e12\nvalidation: v", "iterations"),
+            ("candidates: [a, b]\niterations: 1000001\nvalidation: v", "iterations"),
             ("candidates: [a, b]\niterations: 2\nvalidation: v\nstrategy: greedy", "strategy"),
             ("candidates: [a, b]\niterations: 2\nvalidation: v\nmethods: [mix]", "methods"),
             ("candidates: [a, b]\niterations: 2\nvalidation: v\nmethods: [ties, ties]", "methods"),

@@ -97,7 +97,9 @@ final class TestCluster {
     static let heartbeatMs = 150
     static let liveness = 5
 
-    init(name: String, curve: String = "", limits: String = "") throws {
+    /// `liveness` is the coordinator's (workers played by a test may pause longer than the default allows).
+    init(name: String, curve: String = "", limits: String = "", leaseTimeoutMs: Int = 60000,
+         liveness: Int = TestCluster.liveness) throws {
         bin = try ClusterBinaries.require()
         root = FileManager.default.temporaryDirectory.appendingPathComponent("uniguard-\(name)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -106,11 +108,11 @@ final class TestCluster {
             endpoint = "tcp://127.0.0.1:0"
             [heartbeat]
             interval_ms = \(Self.heartbeatMs)
-            liveness = \(Self.liveness)
+            liveness = \(liveness)
             reconnect_initial_ms = 200
             reconnect_max_ms = 1000
             [leases]
-            timeout_ms = 60000
+            timeout_ms = \(leaseTimeoutMs)
             [storage]
             database = "var/coordinator.sqlite"
             exports = "var/exports"

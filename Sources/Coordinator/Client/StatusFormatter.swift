@@ -14,9 +14,9 @@ enum StatusFormatter {
         out.append("")
         out.append("WORKERS (\(workers.count))")
         if !workers.isEmpty {
-            var rows = [["ID", "HOST", "SLOTS", "RUNNING", "LOAD", "LAST HEARTBEAT", "BLAS"]]
+            var rows = [["ID", "STATE", "HOST", "SLOTS", "RUNNING", "LOAD", "LAST HEARTBEAT", "BLAS"]]
             for w in workers {
-                rows.append([text(w["id"]), text(w["hostname"]), text(w["slots"]), text(w["running"]),
+                rows.append([text(w["id"]), text(w["state"] ?? "active"), text(w["hostname"]), text(w["slots"]), text(w["running"]),
                              String(format: "%.2f", w["load"] as? Double ?? 0),
                              "\(Int(w["last_heartbeat_ms_ago"] as? Double ?? 0)) ms ago", text(w["blas_core"])])
             }
@@ -36,6 +36,9 @@ enum StatusFormatter {
         }
         for j in jobs {
             if let message = j["message"] as? String { out.append("\(text(j["id"])): \(message)") }
+            if let waiting = j["tasks_waiting_for_another_worker"] as? Int, waiting > 0 {
+                out.append("\(text(j["id"])): \(waiting) failed tasks wait for a worker that has not failed them")
+            }
             if let path = j["export_path"] as? String { out.append("\(text(j["id"])): best arm exported to \(path)") }
             if let means = j["posterior_means"] as? [String: Double], !means.isEmpty {
                 out.append("")

@@ -42,9 +42,11 @@ public struct TaskLease: Codable, Sendable, Equatable {
 
 /// Task leases as pure bookkeeping (no I/O, time passed in): queue, lease, complete, expire, requeue on worker loss.
 ///
-/// Rules: a task is handed to one worker at a time; a lease ends by a result, by its deadline, or by its
-/// worker leaving; expired and orphaned tasks go back to the front of the queue (they are the oldest work).
-/// The first result for a task wins, whoever sends it: it is valid work, and any later copy is a duplicate.
+/// Rules: a task is handed to one worker at a time; a lease ends by a result, by its deadline (fixed when the
+/// lease is granted: a worker saying it still runs the task does not move it), or by its worker leaving; expired
+/// and orphaned tasks go back to the front of the queue (they are the oldest work). A result counts only from the
+/// lease holder for the current attempt: anyone else's, or a late one from an expired attempt, is rejected, so a
+/// registered worker cannot score tasks it was never given; the holder's repeat of a counted result is a duplicate.
 public struct LeaseTable: Sendable {
     public private(set) var tasks: [String: TaskLease] = [:]
     /// Queued task ids in hand-out order.
@@ -83,32 +85,49 @@ public struct LeaseTable: Sendable {
 
     /// What a reported result means for the table.
     public enum Completion: Equatable, Sendable {
-        /// First result: recorded.
+        /// From the holder, for the current attempt: recorded.
         case accepted(TaskLease)
-        /// The task already has a result.
+        /// The holder repeated the result already counted (e.g. after a reconnect): acknowledge, count once.
         case duplicate
+        /// Not the holder's current attempt: never counted.
+        case rejected(ResultRejection)
         case cancelled
         case unknown
     }
 
-    /// Records a result for `id`. Accepted from any worker while the task is queued or leased.
-    public mutating func complete(_ id: String) -> Completion {
-        guard var t = tasks[id] else { return .unknown }
+    /// Whether a result for `id` from `worker` for `attempt` may count, without recording it.
+    public func verdict(_ id: String, worker: String, attempt: Int) -> Completion {
+        guard let t = tasks[id] else { return .unknown }
         switch t.state {
-        case .done: return .duplicate
         case .cancelled: return .cancelled
-        case .queued, .leased:
-            t.state = .done
-            tasks[id] = t
-            queue.removeAll { $0 == id }
+        case .done:
+            return t.workerID == worker && t.attempt == attempt ? .duplicate : .rejected(.alreadyDone)
+        case .queued: return .rejected(.notLeased)
+        case .leased:
+            guard t.workerID == worker else { return .rejected(.notHolder(holder: t.workerID ?? "")) }
+            guard t.attempt == attempt else { return .rejected(.staleAttempt(current: t.attempt)) }
             return .accepted(t)
         }
     }
 
+    /// Records the result of the holder's current attempt; anything else is returned unrecorded (see `verdict`).
+    public mutating func complete(_ id: String, worker: String, attempt: Int) -> Completion {
+        guard case .accepted(var t) = verdict(id, worker: worker, attempt: attempt) else {
+            return verdict(id, worker: worker, attempt: attempt)
+        }
+        t.state = .done
+        tasks[id] = t
+        return .accepted(t)
+    }
+
+    /// Leases whose deadline passed, with their holders (what `expire` is about to requeue).
+    public func expiring(nowUnixMs: UInt64) -> [TaskLease] {
+        tasks.values.filter { $0.state == .leased && $0.deadlineUnixMs <= nowUnixMs }.sorted { $0.taskID < $1.taskID }
+    }
+
     /// Returns every lease whose deadline passed to the queue; returns them (now queued).
     public mutating func expire(nowUnixMs: UInt64) -> [TaskLease] {
-        let expired = tasks.values.filter { $0.state == .leased && $0.deadlineUnixMs <= nowUnixMs }
-        return expired.sorted { $0.taskID < $1.taskID }.compactMap { requeue($0.taskID) }
+        expiring(nowUnixMs: nowUnixMs).compactMap { requeue($0.taskID) }
     }
 
     /// Returns all leases of a worker that left or died; returns them (now queued).
@@ -128,10 +147,11 @@ public struct LeaseTable: Sendable {
         return t
     }
 
-    /// Gives a held task a new deadline (a restarted coordinator does this for tasks a worker re-announces).
-    public mutating func extend(_ id: String, worker: String, deadlineUnixMs: UInt64) {
+    /// Restores the grant's deadline of a task its holder still runs (after a coordinator restart shortened it to
+    /// a grace window). Never later than `leasedAt + timeout`: a hung task on a live worker must still expire.
+    public mutating func confirm(_ id: String, worker: String, timeoutMs: Int) {
         guard var t = tasks[id], t.state == .leased, t.workerID == worker else { return }
-        t.deadlineUnixMs = deadlineUnixMs
+        t.deadlineUnixMs = t.leasedAtUnixMs + UInt64(max(timeoutMs, 0))
         tasks[id] = t
     }
 

@@ -12,10 +12,18 @@ extension CoordinatorServer {
             logger.warning("worker \(member.id) missed \(config.liveness) heartbeats; returning its leases to the queue")
             workerGone(member, state: "dead")
         }
-        let expired = leases.expire(nowUnixMs: UnixTime.nowMs())
+        let nowMs = UnixTime.nowMs()
+        let holders = leases.expiring(nowUnixMs: nowMs)
+        let expired = leases.expire(nowUnixMs: nowMs)
         if !expired.isEmpty {
             logger.warning("\(expired.count) task leases expired; requeued")
             persistLeases(expired, "expired leases")
+        }
+        // A lease that ran its full term is a failure of its holder (hung, or too slow): the retry goes to another
+        // worker. A restart's shortened grace window running out is not the worker's fault.
+        for lease in holders where lease.deadlineUnixMs >= lease.leasedAtUnixMs + UInt64(config.leaseTimeoutMs) {
+            guard let worker = lease.workerID, let job = jobs[lease.jobID], job.state == .running else { continue }
+            chargeFailure(lease.taskID, of: job, to: worker, reason: "lease expired after \(config.leaseTimeoutMs) ms")
         }
         dispatch()
         for id in due {
@@ -49,13 +57,14 @@ extension CoordinatorServer {
     /// submission order. Arms are sampled only when a slot is free, so arms in flight = free slots (or the
     /// job's batch cap). All decisions of one round are committed in one transaction before any is sent.
     func dispatch() {
+        let now = UnixTime.nowMs()
         var free: [String: Int] = [:]
-        for member in membership.members.values {
+        // Quarantined workers get nothing until their quarantine ends.
+        for member in membership.members.values where !failures.isQuarantined(member.id, nowUnixMs: now) {
             let slots = member.slots - leases.leasedCount(by: member.id)
             if slots > 0 { free[member.id] = slots }
         }
         guard !free.isEmpty else { return }
-        let now = UnixTime.nowMs()
         var assignments: [(TaskLease, String)] = []
         var newArms: [(JobRuntime, MergeArm, [TaskLease])] = []
         // Pick the worker with the most free slots each time, so work spreads across machines.
@@ -63,14 +72,21 @@ extension CoordinatorServer {
             free.filter { $0.value > 0 }.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
         }
         while let worker = nextWorker() {
-            if let task = leases.nextQueued(where: { self.jobs[$0.jobID]?.state == .running }) {
+            // A retried task goes to a worker that has not failed it.
+            if let task = leases.nextQueued(where: {
+                self.jobs[$0.jobID]?.state == .running && self.failures.mayRun($0.taskID, on: worker, nowUnixMs: now)
+            }) {
                 guard let leased = leases.lease(task.taskID, to: worker, nowUnixMs: now, timeoutMs: config.leaseTimeoutMs)
                 else { break }
                 assignments.append((leased, worker))
                 free[worker, default: 0] -= 1
                 continue
             }
-            guard let job = jobOrder.lazy.compactMap({ self.jobs[$0] }).first(where: \.canIssueArm) else { break }
+            guard let job = jobOrder.lazy.compactMap({ self.jobs[$0] }).first(where: \.canIssueArm) else {
+                // Nothing this worker may run; another worker may still take the queued retries.
+                free[worker] = 0
+                continue
+            }
             let arm = job.run.ask()
             job.inFlight[arm.id.rawValue] = JobRuntime.ArmProgress(arm: arm)
             let tasks = (0..<job.shardCount).map { shard in

@@ -6,9 +6,6 @@ import Runtime
 
 /// Job lifecycle: restore after a restart, submit, results, cancel, export of the best arm.
 extension CoordinatorServer {
-    /// A task that failed on this many leases fails its job (a broken spec must not loop forever).
-    static let maxAttempts = 3
-
     // MARK: Restore
 
     /// Rebuilds memory from the store: unfinished jobs resume exactly where the last commit left them.
@@ -60,7 +57,9 @@ extension CoordinatorServer {
         for done in submissions.takeFinished() {
             switch done.result {
             case .failure(let reason):
-                logger.warning("rejected job from \(done.submitter.isEmpty ? Self.printable(done.peer) : done.submitter): \(reason)")
+                // The reason quotes the peer's YAML: escaped, so it cannot forge log lines.
+                let who = done.submitter.isEmpty ? Self.printable(done.peer) : done.submitter
+                logger.warning("rejected job from \(LogSafe.text(who, limit: 100)): \(LogSafe.text(reason.description))")
                 sendError(.invalidJob, reason.description, to: done.peer, replyTo: done.requestID)
             case .success(let prepared):
                 do {
@@ -99,7 +98,7 @@ extension CoordinatorServer {
         jobs[id] = job
         jobOrder.append(id)
         blobs.register(prepared.blobPaths)
-        logger.info("job \(id) submitted by \(submitter): \(prepared.spec.iterations) arms, \(prepared.candidates.count) candidates, \(prepared.shards.count) shards per arm, strategy \(prepared.spec.strategies[0].rawValue)")
+        logger.info("job \(id) submitted by \(LogSafe.text(submitter, limit: 100)): \(prepared.spec.iterations) arms, \(prepared.candidates.count) candidates, \(prepared.shards.count) shards per arm, strategy \(prepared.spec.strategies[0].rawValue)")
         return id
     }
 
@@ -110,41 +109,58 @@ extension CoordinatorServer {
 
     // MARK: Results
 
+    /// A worker's result. It counts only as the lease holder's result for the current attempt; anything else
+    /// (a task it was never given, another worker's, an expired attempt, a replay) is logged and not counted.
+    /// Every result is acknowledged, so an honest worker with a stale result stops resending it.
     func handleResult(_ result: Uniguard_V1_TaskResult, from workerID: String) {
         defer { pendingAcks[workerID, default: []].append(result.taskID) }
+        switch leases.verdict(result.taskID, worker: workerID, attempt: Int(result.attempt)) {
+        case .accepted: break
+        case .duplicate:
+            logger.debug("result for \(LogSafe.text(result.taskID)) from \(workerID) was already counted; acknowledged again")
+            return
+        case .rejected(let why):
+            rejectLog.warning("result for \(LogSafe.text(result.taskID)) (attempt \(result.attempt)) from worker \(workerID) rejected: \(why)")
+            return
+        case .cancelled, .unknown:
+            logger.debug("result for \(LogSafe.text(result.taskID)) from \(workerID) is for no running task; ignored")
+            return
+        }
         switch result.outcome {
         case .eval(let eval):
             do {
                 let counts = try shardCounts(eval.counts, task: result.taskID)
-                recordEvaluation(result.taskID, counts: counts, elapsedMs: result.elapsedMs, worker: workerID)
+                recordEvaluation(result.taskID, attempt: Int(result.attempt), counts: counts, elapsedMs: result.elapsedMs,
+                                 worker: workerID)
             } catch {
                 taskFailed(result.taskID, reason: "\(error)", worker: workerID)
             }
         case .error(let error):
-            taskFailed(result.taskID, reason: error.message, worker: workerID)
+            taskFailed(result.taskID, reason: LogSafe.text(error.message), worker: workerID)
         default:
-            logger.warning("worker \(workerID) sent an unsupported result for \(result.taskID); ignored")
+            logger.warning("worker \(workerID) sent an unsupported result for \(LogSafe.text(result.taskID)); ignored")
         }
     }
 
-    /// A worker's counts for one shard, or why they cannot be true: a count beyond Int, or more samples than the
-    /// shard has lines (which also keeps the sum over an arm's shards from overflowing).
+    /// A worker's counts for one shard, or why they cannot be true: a count beyond Int, or a total other than the
+    /// samples the job's evaluator scores in the shard (which also keeps the sum over an arm's shards from overflowing).
     private func shardCounts(_ wire: Uniguard_V1_ConfusionCounts, task taskID: String) throws -> ConfusionCounts {
         let counts = try ConfusionCounts(wire: wire)
         if let lease = leases.task(taskID), let job = jobs[lease.jobID], job.prepared.shards.indices.contains(lease.shard) {
-            let lines = job.prepared.shards[lease.shard].lineCount
-            guard counts.total <= lines else {
-                throw JobSpecError(source: taskID, key: "counts", reason: "\(counts.total) samples counted in a shard of \(lines) lines; result rejected")
+            let shard = job.prepared.shards[lease.shard]
+            // Jobs prepared before the expected count was recorded can only be checked against the line count.
+            let consistent = shard.scoredSamples.map { counts.total == $0 } ?? (counts.total <= shard.lineCount)
+            guard consistent else {
+                let expected = shard.scoredSamples.map { ", \($0) of them scored by the job's evaluator" } ?? ""
+                throw JobSpecError(source: taskID, key: "counts", reason: "\(counts.total) samples counted in a shard of \(shard.lineCount) lines\(expected); result rejected")
             }
         }
         return counts
     }
 
-    private func recordEvaluation(_ taskID: String, counts: ConfusionCounts, elapsedMs: UInt64, worker: String) {
-        guard case .accepted(let lease) = leases.complete(taskID) else {
-            logger.debug("result for \(taskID) from \(worker) is a duplicate or for a finished task; ignored")
-            return
-        }
+    private func recordEvaluation(_ taskID: String, attempt: Int, counts: ConfusionCounts, elapsedMs: UInt64, worker: String) {
+        guard case .accepted(let lease) = leases.complete(taskID, worker: worker, attempt: attempt) else { return }
+        failures.recordSuccess(worker: worker)
         guard let job = jobs[lease.jobID] else { return }
         let now = UnixTime.nowMs()
         var record: SearchRecord?
@@ -175,14 +191,25 @@ extension CoordinatorServer {
         }
     }
 
+    /// The holder's attempt failed: the task goes back to the queue for a worker that has not failed it.
     private func taskFailed(_ taskID: String, reason: String, worker: String) {
         guard let lease = leases.task(taskID), lease.state == .leased, let job = jobs[lease.jobID] else { return }
         logger.warning("task \(taskID) failed on \(worker) (attempt \(lease.attempt)): \(reason)")
-        guard lease.attempt < Self.maxAttempts else {
-            failJob(job, reason: "task \(taskID) failed \(lease.attempt) times; last error: \(reason)")
-            return
-        }
+        guard chargeFailure(taskID, of: job, to: worker, reason: reason) else { return }
         if let requeued = leases.requeue(taskID) { persistLeases([requeued], "failed task") }
+    }
+
+    /// Charges a failed or expired attempt to its worker: a worker failing task after task is quarantined, and the
+    /// job fails only when enough distinct workers failed the same task. Returns false when the job failed.
+    @discardableResult
+    func chargeFailure(_ taskID: String, of job: JobRuntime, to worker: String, reason: String) -> Bool {
+        let outcome = failures.recordFailure(task: taskID, worker: worker, nowUnixMs: UnixTime.nowMs())
+        if outcome.quarantinedWorker {
+            logger.warning("worker \(worker) failed \(failures.failuresToQuarantine) tasks in a row; quarantined for \(failures.quarantineMs / 1000) s (no tasks)")
+        }
+        guard outcome.failsJob else { return true }
+        failJob(job, reason: "task \(taskID) failed on \(outcome.workers.count) distinct workers (\(outcome.workers.joined(separator: ", "))); last error: \(reason)")
+        return false
     }
 
     // MARK: Cancel and fail
@@ -230,7 +257,13 @@ extension CoordinatorServer {
             cancel.reason = message
             send(.cancelJob(cancel), to: member.routingID, jobID: job.id)
         }
-        leases.remove(job: job.id)
+        forgetJob(job.id)
+    }
+
+    /// Drops a finished job's tasks from the lease table and the failure ledger (they live on in the store).
+    private func forgetJob(_ id: String) {
+        leases.remove(job: id)
+        failures.forgetTasks { $0.hasPrefix(id + "/") }
     }
 
     // MARK: Export
@@ -266,7 +299,7 @@ extension CoordinatorServer {
                 if let exportPath { try store.recordCheckpoint(job: job.id, kind: "best-arm", path: exportPath, createdMs: job.finishedMs!) }
             }
         } catch { storeFailed(error, "job completion") }
-        leases.remove(job: job.id)
+        forgetJob(job.id)
         let best = job.run.best.map { String(format: "%.4f (arm %@)", $0.f1, $0.arm.description) } ?? "none"
         logger.info("job \(job.id) done: best F1 \(best)\(exportPath.map { ", exported to \($0)" } ?? "")\(message.map { "; \($0)" } ?? "")")
     }

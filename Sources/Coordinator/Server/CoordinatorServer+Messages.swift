@@ -18,26 +18,28 @@ extension CoordinatorServer {
         let requestID = message.envelope.messageID
         switch payload {
         case .registerWorker(let register):
-            handleRegister(register, from: peer, requestID: requestID)
+            handleRegister(register, from: peer, key: receipt.userId, requestID: requestID)
         case .heartbeat(let beat):
-            guard let member = knownWorker(peer, requestID: requestID) else { return }
+            guard let member = knownWorker(peer, key: receipt.userId, requestID: requestID) else { return }
             membership.report(member.id, load: beat.load, tasks: beat.runningTaskIds)
             // Grace: an assignment sent after the worker wrote this heartbeat is not lost, just in flight.
             reconcile(workerID: member.id, holding: Set(beat.runningTaskIds),
                       graceMs: UInt64(max(2000, 3 * config.heartbeatIntervalMs)))
         case .taskResult(let result):
-            guard let member = knownWorker(peer, requestID: requestID) else { return }
+            guard let member = knownWorker(peer, key: receipt.userId, requestID: requestID) else { return }
             handleResult(result, from: member.id)
         case .blobRequest(let request):
-            guard knownWorker(peer, requestID: requestID) != nil else { return }
+            guard knownWorker(peer, key: receipt.userId, requestID: requestID) != nil else { return }
             serveBlob(request, to: peer, requestID: requestID)
         case .disconnect(let goodbye):
-            guard let member = membership.member(routingID: peer) else { return }
-            logger.info("worker \(member.id) left: \(goodbye.reason)")
+            // Under CURVE only the id's own key may say goodbye for it (a goodbye requeues its leases).
+            guard let member = membership.member(routingID: peer), zap == nil || identity.matches(id: member.id, key: receipt.userId)
+            else { return }
+            logger.info("worker \(member.id) left: \(LogSafe.text(goodbye.reason))")
             workerGone(member, state: "left")
         case .error(let error):
             let who = membership.member(routingID: peer)?.id ?? Self.printable(peer)
-            logger.warning("\(who) reported error \(error.code): \(error.message)")
+            logger.warning("\(who) reported error \(error.code): \(LogSafe.text(error.message))")
         case .submitJob(let submit):
             submitJob(submit, from: peer, requestID: requestID)
         case .statusRequest(let request):
@@ -52,23 +54,26 @@ extension CoordinatorServer {
     }
 
     /// The registered worker behind `peer`, with its liveness refreshed; otherwise an UNKNOWN_SENDER reply
-    /// (the worker registers again, e.g. after a coordinator restart).
-    func knownWorker(_ peer: Data, requestID: UInt64) -> WorkerMember? {
+    /// (the worker registers again, e.g. after a coordinator restart). Under CURVE the message must also carry the
+    /// key the worker's id is bound to: a connection that took over the routing id with another key is refused.
+    func knownWorker(_ peer: Data, key: String?, requestID: UInt64) -> WorkerMember? {
         guard let member = membership.member(routingID: peer) else {
             sendError(.unknownSender, "not registered with this coordinator (session \(session)); register first",
                       to: peer, replyTo: requestID)
+            return nil
+        }
+        guard zap == nil || identity.matches(id: member.id, key: key) else {
+            rejectLog.warning("message for worker \(member.id) from another CURVE key (\(LogSafe.text(key ?? "none"))); refused")
+            sendError(.unauthorized, "worker id '\(member.id)' belongs to another CURVE key", to: peer, replyTo: requestID)
             return nil
         }
         membership.heard(member.id, at: .now, unixMs: UnixTime.nowMs())
         return member
     }
 
-    func handleRegister(_ register: Uniguard_V1_RegisterWorker, from peer: Data, requestID: UInt64) {
+    func handleRegister(_ register: Uniguard_V1_RegisterWorker, from peer: Data, key: String?, requestID: UInt64) {
         let now = UnixTime.nowMs()
-        // A new connection for a known id replaces the old one (ROUTER handover).
-        if let previous = membership.member(register.workerID), previous.routingID != peer {
-            logger.info("worker \(register.workerID) reconnected from a new connection")
-        }
+        guard admit(register, from: peer, key: key, requestID: requestID) else { return }
         var member = WorkerMember(id: register.workerID, routingID: peer, hostname: register.hostname,
                                   slots: Int(min(register.slots, 1024)), softwareVersion: register.softwareVersion,
                                   blasCore: register.blasCore,
@@ -89,29 +94,47 @@ extension CoordinatorServer {
         ack.coordinatorVersion = UniGuardVersion.description
         ack.coordinatorSession = session
         send(.registerAck(ack), to: peer, replyTo: requestID)
-        logger.info("\(isNew ? "worker joined" : "worker re-registered"): \(member.id) (\(member.hostname), \(member.slots) slots, holding \(register.runningTaskIds.count) tasks)")
+        logger.info("\(isNew ? "worker joined" : "worker re-registered"): \(member.id) (\(LogSafe.text(member.hostname, limit: 100)), \(member.slots) slots, holding \(register.runningTaskIds.count) tasks)")
+    }
+
+    /// Refuses a registration whose id is live on another connection or, under CURVE, bound to another key
+    /// (nothing of the live worker changes: its membership and leases stay); binds a new id to its key.
+    private func admit(_ register: Uniguard_V1_RegisterWorker, from peer: Data, key: String?, requestID: UInt64) -> Bool {
+        // Ids become log text and status fields: printable characters only, so none can forge a log line.
+        guard register.workerID.count <= 200, LogSafe.text(register.workerID) == register.workerID else {
+            rejectLog.warning("refused registration from \(Self.printable(peer)): worker id \(LogSafe.text(register.workerID, limit: 80)) has control characters or is too long")
+            sendError(.unauthorized, "a worker id must be printable and at most 200 characters", to: peer, replyTo: requestID)
+            return false
+        }
+        do {
+            if try identity.admit(id: register.workerID, routingID: peer, key: zap == nil ? nil : key, members: membership) {
+                do { try identityFile.save(identity) } catch {
+                    logger.error("cannot persist the CURVE key of worker \(register.workerID) to \(identityFile.path): \(error)")
+                }
+            }
+            return true
+        } catch {
+            rejectLog.warning("refused registration of worker \(register.workerID) from \(Self.printable(peer)): \(error)")
+            sendError(.unauthorized, error.description, to: peer, replyTo: requestID)
+            return false
+        }
     }
 
     /// Aligns leases with what a worker says it holds: leases it no longer holds return to the queue (after
     /// `graceMs`, so an assignment still in flight is not mistaken for a lost one); tasks it holds under our
-    /// lease get a fresh deadline.
+    /// lease keep the deadline of their grant (restored if a restart shortened it; never renewed).
     func reconcile(workerID: String, holding: Set<String>, graceMs: UInt64) {
         let now = UnixTime.nowMs()
         var changed: [TaskLease] = []
         for lease in leases.leased(by: workerID) {
             if holding.contains(lease.taskID) {
-                leases.extend(lease.taskID, worker: workerID, deadlineUnixMs: max(lease.deadlineUnixMs, now + UInt64(config.leaseTimeoutMs)))
+                leases.confirm(lease.taskID, worker: workerID, timeoutMs: config.leaseTimeoutMs)
             } else if now >= lease.leasedAtUnixMs + graceMs, let requeued = leases.requeue(lease.taskID) {
                 changed.append(requeued)
             }
         }
-        // Tasks the worker holds that we had queued again (e.g. restored from the store): lease them back.
-        for id in holding {
-            guard let task = leases.task(id), task.state == .queued, jobs[task.jobID]?.state == .running else { continue }
-            if let leased = leases.lease(id, to: workerID, nowUnixMs: now, timeoutMs: config.leaseTimeoutMs) {
-                changed.append(leased)
-            }
-        }
+        // Tasks it holds that went back to the queue stay there: a worker's word never leases it a task (any
+        // worker could name any task id), and its result for the old attempt will not count.
         guard !changed.isEmpty else { return }
         do { try store.transaction { for lease in changed { try store.updateLease(lease) } } } catch {
             storeFailed(error, "lease reconciliation")

@@ -26,7 +26,11 @@ extension CoordinatorServer {
         let now = UnixTime.nowMs()
         let workers: [[String: Any]] = membership.members.values.sorted { $0.id < $1.id }.map { m in
             let running = leases.leasedCount(by: m.id)
+            let quarantined = failures.isQuarantined(m.id, nowUnixMs: now)
             return [
+                "state": quarantined ? "quarantined" : "active",
+                "failures_in_a_row": failures.consecutiveFailures[m.id] ?? 0,
+                "quarantined_until_unix_ms": quarantined ? failures.quarantinedUntil[m.id] ?? 0 : 0,
                 "id": m.id, "hostname": m.hostname, "slots": m.slots, "running": running,
                 "free_slots": max(0, m.slots - running), "load": Double(m.load),
                 "last_heartbeat_unix_ms": m.lastHeardUnixMs, "last_heartbeat_ms_ago": now >= m.lastHeardUnixMs ? now - m.lastHeardUnixMs : 0,
@@ -55,13 +59,19 @@ extension CoordinatorServer {
             means[label] = p.mean
             posteriors[label] = ["alpha": p.alpha, "beta": p.beta]
         }
-        let queued = leases.tasks.values.filter { $0.jobID == job.id && $0.state == .queued }.count
+        let queuedTasks = leases.tasks.values.filter { $0.jobID == job.id && $0.state == .queued }
+        let queued = queuedTasks.count
+        // Retries no live worker may take (each failed them or is quarantined): the job waits for another worker.
+        let now = UnixTime.nowMs()
+        let blocked = queuedTasks.filter { task in
+            !membership.members.keys.contains { failures.mayRun(task.taskID, on: $0, nowUnixMs: now) }
+        }.count
         var entry: [String: Any] = [
             "id": job.id, "kind": "merge-search", "name": job.spec.name, "state": job.state.rawValue,
             "strategy": job.run.strategy.rawValue, "iterations": job.spec.iterations, "batch": job.spec.batch,
             "shards_per_arm": job.shardCount, "arms_done": job.armsDone, "arms_in_flight": job.run.inFlight.count,
             "arms_issued": job.armsIssued, "progress": Double(job.armsDone) / Double(max(job.spec.iterations, 1)),
-            "queued_tasks": queued, "posterior_means": means, "posteriors": posteriors,
+            "queued_tasks": queued, "tasks_waiting_for_another_worker": blocked, "posterior_means": means, "posteriors": posteriors,
             "candidates": job.prepared.ranking.kept, "policy": job.prepared.ranking.policy.map { $0 as Any } ?? NSNull(),
             "candidate_ranking": job.prepared.ranking.scores.map { ["path": $0.path, "f1": $0.f1] as [String: Any] },
             "submitter": job.submitter, "created_unix_ms": job.createdMs, "evaluator": job.spec.evaluator,

@@ -23,6 +23,11 @@ final class CoordinatorServer {
     var boundEndpoint = ""
     var membership: Membership
     var leases = LeaseTable()
+    /// Task failures by worker: retries go elsewhere, broken workers are quarantined.
+    var failures = FailureLedger()
+    /// Worker id → connection and CURVE key bindings.
+    var identity = WorkerIdentity()
+    let identityFile: WorkerIdentityFile
     var jobs: [String: JobRuntime] = [:]
     /// Job ids in submission order (dispatch priority).
     var jobOrder: [String] = []
@@ -48,6 +53,8 @@ final class CoordinatorServer {
         submissions = SubmissionQueue(wake: wake)
         exports = ExportQueue(wake: wake)
         rejectLog = RateLimitedLog(logger: logger)
+        identityFile = WorkerIdentityFile(databasePath: config.databasePath)
+        failures.quarantineMs = UInt64(max(60_000, config.leaseTimeoutMs))
     }
 
     /// Binds the socket (CURVE and ZAP first when configured), restores jobs from the store, and returns the
@@ -66,6 +73,7 @@ final class CoordinatorServer {
             if let client = config.clientSecretKey { allowed.insert(try CurveKeyPair.load(secretKeyFile: client).publicKey) }
             zap = try ZAPHandler(context: context, allowedKeys: allowed, logger: logger)
             try socket.enableCurveServer(keys: keys)
+            identity = try identityFile.load()
             logger.info("CURVE on: \(allowed.count) client keys allowed (\(config.allowedWorkerKeys.count) worker key sources)")
         }
         boundEndpoint = ClusterConfig.connectable(try socket.bind(bindOverride ?? config.endpoint))

@@ -17,6 +17,8 @@ extension WorkerDaemon {
             if let keys = settings.curve, let server = settings.serverKey {
                 try socket.enableCurveClient(keys: keys, serverKey: server)
             }
+            // Also without CURVE: a plain-text worker against a CURVE coordinator learns the mechanisms differ.
+            monitor = try ZMQHandshakeMonitor(socket)
             try socket.connect(settings.endpoint)
             self.socket = socket
             reconnectAt = nil
@@ -34,8 +36,24 @@ extension WorkerDaemon {
     func disconnect(reconnectAfter delay: Duration) {
         socket?.close()
         socket = nil
+        monitor?.close()
+        monitor = nil
         registered = false
         reconnectAt = .now + delay
+    }
+
+    /// Logs a refused or failed security handshake once (until one succeeds), so the reason is not "silence".
+    func checkHandshake() {
+        guard let monitor else { return }
+        for event in (try? monitor.drain()) ?? [] {
+            if event == .succeeded {
+                handshakeProblem = nil
+            } else if event.detail > handshakeProblem?.detail ?? -1 {
+                // libzmq retries every reconnect interval: say it once, or again only when we learn more.
+                handshakeProblem = event
+                logger.error("\(event.explanation); retrying")
+            }
+        }
     }
 
     func makeMessageID() -> UInt64 {
@@ -134,6 +152,11 @@ extension WorkerDaemon {
             if registered { logger.info("coordinator does not know this worker any more; registering again") }
             registered = false
             sendRegister()
+        case .unauthorized where !registered:
+            // Refused for good (id live elsewhere, or bound to another key): retrying cannot help.
+            refusal = error.message
+            logger.critical("the coordinator refused this worker: \(error.message)")
+            stopRequested.value = true
         case .blobNotFound:
             guard let hash = blobRequests.removeValue(forKey: replyTo) else { return }
             logger.error("coordinator cannot serve blob \(hash.prefix(16)): \(error.message)")

@@ -35,6 +35,12 @@ final class WorkerDaemon {
     let stopRequested: Guarded<Bool>
 
     var socket: ZMQSocket?
+    /// Handshake events of the connection: a refused worker says so instead of "coordinator silent".
+    var monitor: ZMQHandshakeMonitor?
+    /// The last handshake failure, until a handshake succeeds.
+    var handshakeProblem: ZMQHandshakeEvent?
+    /// Why the coordinator refused this worker for good (e.g. its id is live elsewhere); the worker then stops.
+    var refusal: String?
     var heartbeat: Heartbeat
     var registered = false
     var session: String?
@@ -70,13 +76,14 @@ final class WorkerDaemon {
                 Thread.sleep(forTimeInterval: 0.05)
             }
         }
-        if let socket {
+        if let socket, refusal == nil {
             var goodbye = Uniguard_V1_Disconnect()
             goodbye.reason = "worker shutting down"
             try? socket.set(.linger(milliseconds: 500))
             send(.disconnect(goodbye))
             socket.close()
         }
+        monitor?.close()
         logger.info("worker \(settings.workerID) stopped")
     }
 
@@ -96,13 +103,18 @@ final class WorkerDaemon {
                 if self.socket == nil { break }
             }
         }
+        checkHandshake()
         collectResults()
         guard socket != nil else { return }
         resendStale()
         checkDownloads()
         let actions = heartbeat.tick(at: .now)
         if let delay = actions.peerDead {
-            logger.warning("coordinator silent for \(heartbeat.settings.liveness) heartbeats; reconnecting in \(delay)")
+            if let handshakeProblem {
+                logger.warning("no answer from the coordinator: \(handshakeProblem.explanation); reconnecting in \(delay)")
+            } else {
+                logger.warning("coordinator silent for \(heartbeat.settings.liveness) heartbeats; reconnecting in \(delay)")
+            }
             disconnect(reconnectAfter: delay)
         } else if actions.sendHeartbeat {
             if registered { sendHeartbeat() } else { sendRegister() }

@@ -22,12 +22,26 @@ public struct PreparedMergeSearch: Codable, Sendable, Equatable {
         guard !lines.isEmpty else {
             throw JobSpecError(source: spec.name, key: "validation", reason: "\(spec.validation) has no samples")
         }
+        // Incompatible or unreadable models are refused at submission, naming the path, not when an arm fails.
+        try ModelCompatibility.checkSearch(candidates: spec.candidates, baseModel: spec.baseModel)
         let ranking = try CandidateRanking.make(spec, validationLines: lines)
         let candidates = try ranking.kept.map { try ModelBlobSet.describe(directory: $0, knownHash: knownHash) }
         let base = try spec.baseModel.map { try ModelBlobSet.describe(directory: $0, knownHash: knownHash) }
+        var shards = ValidationShards.plan(lines: lines, count: spec.validationShards)
+        for i in shards.indices {
+            let shardLines = Array(lines[shards[i].firstLine..<shards[i].firstLine + shards[i].lineCount])
+            shards[i].scoredSamples = try scoredSamples(shardLines, spec: spec, ranking: ranking, shard: i)
+        }
         return PreparedMergeSearch(spec: spec, ranking: ranking, candidates: candidates, baseModel: base,
                                    validationHash: SHA256.hex(SHA256.hash(data)), validationSize: UInt64(data.count),
-                                   shards: ValidationShards.plan(lines: lines, count: spec.validationShards))
+                                   shards: shards)
+    }
+
+    /// What the job's evaluator counts in a shard: the classifier scores the samples of the ranking's policy (as
+    /// `ClassifierArmEvaluator` does on the worker), every other evaluator every line.
+    static func scoredSamples(_ lines: [String], spec: MergeSearchSpec, ranking: CandidateRanking, shard: Int) throws -> Int {
+        guard spec.evaluator == ArmEvaluatorRegistry.classifier, let policy = ranking.policy else { return lines.count }
+        return try ValidationLines.items(lines, policy: policy, source: "validation shard \(shard)").count
     }
 
     /// A fresh search of the job's one strategy.

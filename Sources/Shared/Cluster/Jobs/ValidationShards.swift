@@ -12,6 +12,9 @@ public enum ValidationShards {
         public var firstLine: Int
         public var lineCount: Int
         public var hash: String
+        /// Samples the job's evaluator scores in this shard (the classifier: the policy's lines only): a worker's
+        /// counts must sum to exactly this. Nil in jobs prepared before it was recorded.
+        public var scoredSamples: Int?
     }
 
     /// Hash of a run of lines as the shard contract defines it.

@@ -8,6 +8,25 @@ public enum ModelCompatibility {
     static let architectureFields = ["architectures", "model_type", "vocab_size", "hidden_size", "num_hidden_layers",
                                      "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size"]
 
+    /// Checks before a search starts that every candidate (and the base model, if given) is a model directory that
+    /// can be merged with the first candidate, so a bad path is refused at once, named, not when an arm runs.
+    public static func checkSearch(candidates: [String], baseModel: String?) throws {
+        let opened = try candidates.map { path in
+            do { return try MergeSourceModel(path: path) } catch {
+                throw MergeError.badModel(path: path, reason: "not a usable model directory: \(error)")
+            }
+        }
+        guard let reference = opened.first else { return }
+        try check(reference: reference, others: Array(opened.dropFirst()))
+        if let baseModel {
+            let base: MergeSourceModel
+            do { base = try MergeSourceModel(path: baseModel) } catch {
+                throw MergeError.badModel(path: baseModel, reason: "base model is not a usable model directory: \(error)")
+            }
+            _ = try baseNames(reference: reference, base: base)
+        }
+    }
+
     public static func check(reference ref: MergeSourceModel, others: [MergeSourceModel]) throws {
         let refEntries = Dictionary(uniqueKeysWithValues: ref.weights.entries.map { ($0.name, $0) })
         for other in others where other.path != ref.path {

@@ -19,6 +19,8 @@ public struct MergeSearchSpec: Codable, Sendable, Equatable {
     public var strategies: [SearchStrategyKind] = [.thompson]
     /// Arms to evaluate per strategy.
     public var iterations: Int = 30
+    /// The largest `iterations` a spec may ask for.
+    public static let mostIterations = 1_000_000
     /// Most arms in flight on a cluster; 0: as many as there are free worker slots. A local run scores one at a time.
     public var batch: Int = 0
     public var seed: UInt64 = 0

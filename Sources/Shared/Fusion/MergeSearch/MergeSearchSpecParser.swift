@@ -87,7 +87,13 @@ public struct MergeSearchSpecParser: Sendable {
             throw r.fail("method_parameters", "'\(key)' is not a merge method")
         }
         spec.strategies = try strategies(r)
-        spec.iterations = try r.int("iterations", atLeast: 1) ?? spec.iterations
+        if let n = try r.int("iterations", atLeast: 1) {
+            // Each arm is a merge and an evaluation: more than this is a typo (1e12), not a search.
+            guard n <= MergeSearchSpec.mostIterations else {
+                throw r.fail("iterations", "must be in 1...\(MergeSearchSpec.mostIterations)")
+            }
+            spec.iterations = n
+        }
         spec.batch = try r.int("batch", atLeast: 0) ?? spec.batch
         spec.seed = try r.int("seed", atLeast: 0).map { UInt64($0) } ?? spec.seed
         // The base model only travels to workers (and is only hashed) when a method needs it.
