@@ -29,6 +29,14 @@ final class ClusterFaultTests: XCTestCase {
         let job = try c.submit(try c.writeJob(iterations: iterations))
         do {
             try c.waitForArms(job, atLeast: 3, timeout: 40)
+            // Freeze the victim at a moment it holds a lease: frozen it can neither finish nor report that
+            // shard, so after the kill the shard must be leased again (attempt 2), whatever the timing.
+            try waitUntil("the victim holds a lease", timeout: 30) {
+                victim.freeze()
+                if try c.runningTasks(of: "victim") > 0 { return true }
+                victim.thaw()
+                return false
+            }
             victim.kill9()
             try waitUntil("victim expired", timeout: 15) { try !c.workerIDs().contains("victim") }
             let finished = try c.waitForJob(job, timeout: 90)
@@ -122,6 +130,8 @@ final class ClusterFaultTests: XCTestCase {
             XCTAssertEqual(cancelled["state"] as? String, "cancelled")
             XCTAssertEqual(cancelled["arms_in_flight"] as? Int, 0)
             let issued = cancelled["arms_issued"] as? Int ?? -1
+            // A property over time ("nothing happens after cancel") needs a window: several heartbeats and
+            // the 150 ms evaluations that were in flight.
             Thread.sleep(forTimeInterval: 1.5)
             let later = try c.job(job)
             XCTAssertEqual(later["arms_issued"] as? Int, issued, "no arm handed out after cancel")
@@ -142,8 +152,9 @@ final class ClusterFaultTests: XCTestCase {
     /// Client commands say so clearly when nothing answers.
     func testClientReportsMissingCoordinator() throws {
         let c = try make("no-coordinator")
-        let result = try c.client(["status", "--timeout-ms", "500"], endpoint: "tcp://127.0.0.1:9")
+        let port = try TestCluster.closedPort()
+        let result = try c.client(["status", "--timeout-ms", "500"], endpoint: "tcp://127.0.0.1:\(port)")
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.err.contains("no coordinator answered at tcp://127.0.0.1:9"), result.err)
+        XCTAssertTrue(result.err.contains("no coordinator answered at tcp://127.0.0.1:\(port)"), result.err)
     }
 }

@@ -19,8 +19,14 @@ final class ClusterParityTests: XCTestCase {
     static let safeWords = ["bread", "garden", "music", "river", "chess", "coffee", "poem", "cloud"]
     static let unsafeWords = ["ignore", "bypass", "override", "leak", "exploit", "jailbreak", "disable", "reveal"]
 
-    func testClusterSearchMatchesLocalSearch() throws {
-        let c = try TestCluster(name: "parity")
+    func testClusterSearchMatchesLocalSearch() throws { try parity(killCoordinatorAfterArms: nil) }
+
+    /// kill -9 the coordinator after two arms and restart it: the resumed job still tries the very arms the
+    /// local search tries, with the same F1s (completed arms kept, the one in flight re-issued, not re-sampled).
+    func testCoordinatorKilledMidJobStillMatchesLocalSearch() throws { try parity(killCoordinatorAfterArms: 2) }
+
+    private func parity(killCoordinatorAfterArms kill: Int?) throws {
+        let c = try TestCluster(name: kill == nil ? "parity" : "parity-kill")
         cluster = c
         let root = URL(fileURLWithPath: c.root)
         let base = try tinyBase(root.appendingPathComponent("base"))
@@ -60,12 +66,17 @@ final class ClusterParityTests: XCTestCase {
         print("local merge-search F1s: \(expected.history.map(\.f1)), best \(expected.best!.f1)")
         XCTAssertGreaterThan(Set(expected.history.map(\.f1)).count, 2, "arms differ, so matching them means something")
 
-        try c.startCoordinator()
+        let first = try c.startCoordinator()
         try c.startWorker("p1")
         try c.startWorker("p2")
         try waitUntil("two workers", timeout: 15) { try c.workerIDs().count == 2 }
         do {
             let job = try c.submit("\(c.root)/cluster.yml")
+            if let kill {
+                try c.waitForArms(job, atLeast: kill, timeout: 60)
+                first.kill9()
+                try c.startCoordinator(bind: c.endpoint)
+            }
             let finished = try c.waitForJob(job, timeout: 120)
             assertCompleteHistory(finished, iterations: 6)
             let history = (finished["history"] as? [[String: Any]] ?? []).sorted { ($0["iteration"] as? Int ?? 0) < ($1["iteration"] as? Int ?? 0) }

@@ -28,11 +28,14 @@ final class ClusterSecurityTests: XCTestCase {
         cluster = c
         try c.startCoordinator()
         let serverKey = "\(keys)/coordinator.key"
-        try c.startWorker("intruder", extra: ["--curve-server-key", serverKey, "--curve-secret-key", "\(keys)/other/intruder.key_secret"])
+        let intruder = try c.startWorker("intruder", extra: ["--curve-server-key", serverKey, "--curve-secret-key", "\(keys)/other/intruder.key_secret"])
         // A worker speaking plain text (no CURVE) is refused as well.
-        try c.startWorker("plaintext")
-        Thread.sleep(forTimeInterval: 2.0)
+        let plaintext = try c.startWorker("plaintext")
         do {
+            // Wait for both refusals to have happened (not for a fixed time), then check nobody joined.
+            try waitUntil("both handshakes refused", timeout: 20) {
+                intruder.log.contains("refused the CURVE handshake") && plaintext.log.contains("the security handshake failed")
+            }
             XCTAssertEqual(try c.workerIDs(), [], "neither the unlisted key nor a plain-text worker may join")
             XCTAssertTrue(c.coordinator!.log.contains("is not in the allowed list"), "ZAP logged the refusal")
 

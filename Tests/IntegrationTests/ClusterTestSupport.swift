@@ -71,6 +71,12 @@ final class DaemonProcess {
         process.waitUntilExit()
     }
 
+    /// SIGSTOP: frozen, so it can neither finish nor report what it holds.
+    func freeze() { kill(pid, SIGSTOP) }
+
+    /// SIGCONT after `freeze`.
+    func thaw() { kill(pid, SIGCONT) }
+
     func terminate() {
         guard process.isRunning else { return }
         kill(pid, SIGTERM)
@@ -94,7 +100,7 @@ final class TestCluster {
     private var coordinatorRuns = 0
 
     /// Heartbeat timing: short so liveness expiry is quick, long enough for a loaded 2-core machine.
-    static let heartbeatMs = 150
+    static let heartbeatMs = 300
     static let liveness = 5
 
     /// `liveness` is the coordinator's (workers played by a test may pause longer than the default allows).
@@ -122,9 +128,9 @@ final class TestCluster {
             \(curve)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        var rng = SystemRandomNumberGenerator()
+        // Deterministic text: a failure reproduces with the same data.
         let lines = (0..<120).map { i in
-            "{\"policy\":\"safety\",\"prompt\":\"prompt number \(i) \(rng.next() % 1000)\",\"label\":\"\(i % 3 == 0 ? "unsafe" : "safe")\",\"source\":\"test\"}"
+            "{\"policy\":\"safety\",\"prompt\":\"prompt number \(i) \((i * 7919) % 1000)\",\"label\":\"\(i % 3 == 0 ? "unsafe" : "safe")\",\"source\":\"test\"}"
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: "\(root)/val.jsonl", atomically: true, encoding: .utf8)
     }
@@ -223,6 +229,29 @@ final class TestCluster {
 
     func workerIDs() throws -> [String] {
         ((try status()["workers"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }.sorted()
+    }
+
+    /// Leases the coordinator says `worker` holds right now.
+    func runningTasks(of worker: String) throws -> Int {
+        let workers = (try status()["workers"] as? [[String: Any]]) ?? []
+        return workers.first { $0["id"] as? String == worker }?["running"] as? Int ?? 0
+    }
+
+    /// A loopback TCP port nothing listens on: bound by us to find it free, then closed.
+    static func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw TestFailure("cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Waits for a job to reach a terminal state; returns it.
