@@ -1,0 +1,39 @@
+import Foundation
+
+/// `uniguard classify --model M "-how do I deduct"`: ArgumentParser reads a dash-led argument as options (`-h`
+/// of `-how` is help, exit 0: a script would get success and no JSON). A classify argument that starts with `-`
+/// but is none of classify's options is the prompt: it is moved after `--`, which ends option parsing.
+enum DashPrompt {
+    static func rewrite(_ arguments: [String]) -> [String] {
+        guard arguments.first == ClassifyCommand.configuration.commandName, !arguments.contains("--") else { return arguments }
+        let (names, valued) = optionNames
+        var kept: [String] = [], prompts: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            let name = String(a.prefix { $0 != "=" })
+            if i > 0, a.hasPrefix("-"), a != "-", !names.contains(name) {
+                prompts.append(a)
+            } else {
+                kept.append(a)
+                // An option's value may itself start with a dash (`--policy -x.yaml`): it stays with its option.
+                if valued.contains(a), i + 1 < arguments.count { kept.append(arguments[i + 1]); i += 1 }
+            }
+            i += 1
+        }
+        return prompts.isEmpty ? arguments : kept + ["--"] + prompts
+    }
+
+    /// classify's option names (and which take a value), read from its help so they follow the declarations.
+    static var optionNames: (all: Set<String>, valued: Set<String>) {
+        let help = ClassifyCommand.helpMessage(columns: 1000)
+        var all: Set<String> = ["-h", "--help"], valued: Set<String> = []
+        let pattern = try! NSRegularExpression(pattern: #"(?<![\w-])(--?[A-Za-z][\w-]*)( <[^>]+>)?"#)
+        for m in pattern.matches(in: help, range: NSRange(help.startIndex..., in: help)) {
+            let name = String(help[Range(m.range(at: 1), in: help)!])
+            all.insert(name)
+            if m.range(at: 2).location != NSNotFound { valued.insert(name) }
+        }
+        return (all, valued)
+    }
+}
