@@ -24,15 +24,20 @@ enum DashPrompt {
         return prompts.isEmpty ? arguments : kept + ["--"] + prompts
     }
 
-    /// classify's option names (and which take a value), read from its help so they follow the declarations.
+    /// classify's option names (and which take a value), read from the option column of its help so they follow
+    /// the declarations (prose elsewhere in the help may quote dash-led words).
     static var optionNames: (all: Set<String>, valued: Set<String>) {
-        let help = ClassifyCommand.helpMessage(columns: 1000)
         var all: Set<String> = ["-h", "--help"], valued: Set<String> = []
         let pattern = try! NSRegularExpression(pattern: #"(?<![\w-])(--?[A-Za-z][\w-]*)( <[^>]+>)?"#)
-        for m in pattern.matches(in: help, range: NSRange(help.startIndex..., in: help)) {
-            let name = String(help[Range(m.range(at: 1), in: help)!])
-            all.insert(name)
-            if m.range(at: 2).location != NSNotFound { valued.insert(name) }
+        for line in ClassifyCommand.helpMessage(columns: 1000).split(separator: "\n") {
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("-") else { continue }
+            let column = String(trimmed.components(separatedBy: "  ")[0])
+            for m in pattern.matches(in: column, range: NSRange(column.startIndex..., in: column)) {
+                let name = String(column[Range(m.range(at: 1), in: column)!])
+                all.insert(name)
+                if m.range(at: 2).location != NSNotFound { valued.insert(name) }
+            }
         }
         return (all, valued)
     }

@@ -73,8 +73,8 @@ struct PretrainCommand: ParsableCommand {
         guard opts.mlmWeight + opts.vatWeight + opts.clsWeight > 0 else { throw CommandFailure("at least one loss weight must be positive") }
         let modelDir = try checkpoint?.directory ?? base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
         // The final write must not fail after hours of training, nor replace an input.
-        try OutputPath.requireModelDirectory(out)
         try OutputPath.refuseInputs(out, [("--corpus", corpus)] + (checkpoint == nil ? [("--base", modelDir.path)] : []))
+        try OutputPath.requireModelDirectory(out)
         try TrainingLimits.checkPositions(maxLength: opts.maxLength, model: modelDir)
         let index = try CorpusIndex(path: corpus, skipInvalid: skipInvalid)
         if index.skipped > 0 { note("\(corpus): skipped \(index.skipped) malformed lines") }

@@ -39,8 +39,8 @@ struct TrainCommand: ParsableCommand {
         let pol = try policyPack.load().policy(policy)
         let baseDir = try base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
         // Everything that would make the final write fail or destroy an input is checked before training.
-        try OutputPath.requireModelDirectory(out)
         try OutputPath.refuseInputs(out, [("--base", baseDir.path), ("--train", train)] + (val.map { [("--val", $0)] } ?? []))
+        try OutputPath.requireModelDirectory(out)
         try TrainingLimits.checkPositions(maxLength: maxLength, model: baseDir)
 
         let trainSamples = try PolicyData.samples(path: train, policy: policy, skipInvalid: skipInvalid)

@@ -13,7 +13,13 @@ public enum InterruptCleanup {
             source.setEventHandler {
                 // Waits for a publish in progress to finish its renames (see `TemporaryPaths.critical`).
                 TemporaryPaths.removeAll()
+                // Die of the signal itself (shells and callers see "interrupted"): dispatch threads block signals,
+                // so unblock it on this one before raising it here.
                 signal(sig, SIG_DFL)
+                var set = sigset_t()
+                sigemptyset(&set)
+                sigaddset(&set, sig)
+                pthread_sigmask(SIG_UNBLOCK, &set, nil)
                 raise(sig)
             }
             source.resume()

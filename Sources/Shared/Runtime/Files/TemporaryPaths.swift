@@ -14,17 +14,17 @@ public enum TemporaryPaths {
     }
 
     /// Remembers `path` until `unregister`, so an interrupt removes it.
-    public static func register(_ path: String) { registry.critical { $0.insert(path) } }
+    public static func register(_ path: String) { registry.mutate { _ = $0.insert(path) } }
 
-    public static func unregister(_ path: String) { registry.critical { $0.remove(path) } }
+    public static func unregister(_ path: String) { registry.mutate { _ = $0.remove(path) } }
 
     /// Runs `body` while no interrupt cleanup can run: a rename pair (old target aside, new one in) is never cut
     /// in half by Ctrl-C. Reentrant, so `body` may register and unregister paths.
-    public static func critical<R>(_ body: () throws -> R) rethrows -> R { try registry.critical { _ in try body() } }
+    public static func critical<R>(_ body: () throws -> R) rethrows -> R { try registry.locked(body) }
 
     /// Removes every registered path; the interrupt handler calls this and then ends the process.
     public static func removeAll() {
-        registry.critical { paths in
+        registry.mutate { paths in
             for p in paths { try? FileManager.default.removeItem(atPath: p) }
             paths.removeAll()
         }
@@ -56,10 +56,13 @@ public enum TemporaryPaths {
         private let lock = NSRecursiveLock()
         private var paths: Set<String> = []
 
-        func critical<R>(_ body: (inout Set<String>) throws -> R) rethrows -> R {
+        func locked<R>(_ body: () throws -> R) rethrows -> R {
             lock.lock()
             defer { lock.unlock() }
-            return try body(&paths)
+            return try body()
         }
+
+        /// The set itself; `body` must not call back into the registry (one exclusive access at a time).
+        func mutate(_ body: (inout Set<String>) -> Void) { locked { body(&paths) } }
     }
 }
