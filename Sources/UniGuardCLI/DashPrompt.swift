@@ -2,7 +2,8 @@ import Foundation
 
 /// `uniguard classify --model M "-how do I deduct"`: ArgumentParser reads a dash-led argument as options (`-h`
 /// of `-how` is help, exit 0: a script would get success and no JSON). A classify argument that starts with `-`
-/// but is none of classify's options is the prompt: it is moved after `--`, which ends option parsing.
+/// but is none of classify's options (nor looks like a mistyped long option) is the prompt: it is moved after `--`,
+/// which ends option parsing.
 enum DashPrompt {
     static func rewrite(_ arguments: [String]) -> [String] {
         guard arguments.first == ClassifyCommand.configuration.commandName, !arguments.contains("--") else { return arguments }
@@ -12,7 +13,9 @@ enum DashPrompt {
         while i < arguments.count {
             let a = arguments[i]
             let name = String(a.prefix { $0 != "=" })
-            if i > 0, a.hasPrefix("-"), a != "-", !names.contains(name) {
+            // `--modle` stays a typo ArgumentParser reports; `-how` or `--how do I` (with a space) is a prompt.
+            let promptLike = !a.hasPrefix("--") || a.contains(where: \.isWhitespace)
+            if i > 0, a.hasPrefix("-"), a != "-", promptLike, !names.contains(name) {
                 prompts.append(a)
             } else {
                 kept.append(a)

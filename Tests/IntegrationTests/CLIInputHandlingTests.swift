@@ -16,6 +16,7 @@ final class CLIInputHandlingTests: XCTestCase {
             XCTAssertNotNil(json(run.out)?["score"] as? Double, "\(arguments): \(run.out)")
         }
         XCTAssertTrue(try cli.run(["classify", "--help"]).out.contains("--"), "help still works")
+        try cli.run(["classify", "--model", model, "--modle", "x"]).assertUsageError(naming: "--modle", usage: "")
     }
 
     func testNonUTF8InputNamesTheLine() throws {
