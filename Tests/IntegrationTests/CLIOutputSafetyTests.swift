@@ -24,6 +24,17 @@ final class CLIOutputSafetyTests: XCTestCase {
         XCTAssertEqual(cli.names(other), ["todo.txt"])
     }
 
+    func testPretrainChecksItsOutputBeforeReadingTheCorpus() throws {
+        let cli = try TinyGuardCLI(self), corpus = try cli.samples("corpus.jsonl"), file = cli.work + "/notes.txt"
+        try "keep me".write(toFile: file, atomically: true, encoding: .utf8)
+        for (out, message) in [(file, "exists and is a file"), (corpus, "is also the input --corpus"), (cli.base, "is also the input --base")] {
+            let run = try cli.run(["pretrain", "--base", cli.base, "--corpus", corpus, "--out", out, "--steps", "2", "--max-length", "32"])
+            run.assertRuntimeFailure(line: "uniguard: ")
+            XCTAssertTrue(run.err.contains(message), run.err)
+        }
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "keep me")
+    }
+
     func testCorpusBuildAndDataSplitRefuseToOverwriteTheirInput() throws {
         let cli = try TinyGuardCLI(self), data = try cli.samples("train.jsonl")
         let before = try Data(contentsOf: URL(fileURLWithPath: data))
