@@ -89,6 +89,6 @@ struct CorpusBuildCommand: ParsableCommand {
         note(report.table)
         note(report.phrasingLine)
         if report.unpairedUnsafe > 0 { note("\(report.unpairedUnsafe) unsafe prompts got no cross pair (no eligible policy under CrossPolicyRules, e.g. prompt_injection)") }
-        if report.labelConflicts > 0 { note("warning: \(report.labelConflicts) prompts are both safe and unsafe under one policy; both were kept, fix the data") }
+        if report.labelConflicts > 0 { warn("\(report.labelConflicts) prompts are both safe and unsafe under one policy; both were kept, fix the data") }
     }
 }
