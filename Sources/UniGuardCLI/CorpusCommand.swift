@@ -41,6 +41,9 @@ struct CorpusBuildCommand: ParsableCommand {
     @Option(help: "Tokens of each prompt the near-duplicate encoder reads (a prompt's gist is in its first 128).") var embedMaxLength = 128
     @OptionGroup var threads: ThreadOptions
 
+    /// Seconds between progress lines (UNIGUARD_PROGRESS_SECONDS overrides it, e.g. for tests).
+    static let progressInterval = ProcessInfo.processInfo.environment["UNIGUARD_PROGRESS_SECONDS"].flatMap(Double.init) ?? 5
+
     // The same bounds CorpusBuilder enforces, checked here so a bad value is a usage error before any work.
     func validate() throws {
         try OptionCheck.require(!data.isEmpty, "pass at least one --data FILE")
@@ -66,10 +69,18 @@ struct CorpusBuildCommand: ParsableCommand {
             let dir = try embedModel.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
             embedder = try SentenceEmbedder(directory: dir, maxLength: embedMaxLength)
         }
+        try OutputPath.refuseInputs(out, data.map { ("--data", $0) })
         let builder = try CorpusBuilder(pack: pack, options: options, embedder: embedder)
         let excluded = excludePolicy.isEmpty ? "" : ", excluding \(excludePolicy.sorted().joined(separator: ", "))"
         note("corpus: \(data.count) file\(data.count == 1 ? "" : "s"), policies from \(directory)\(excluded); cross pairs \(crossPairs), phrasings \(options.phrasingCount), seed \(seed), near-dup \(noEmbeddingDedup ? "off" : "≥ \(nearDupThreshold) per batch of \(dedupBatch)")")
         let started = Date()
+        var lastProgress = started
+        builder.onProgress = { read, written in
+            // A line every few seconds on stderr: a large build runs for minutes.
+            guard Date().timeIntervalSince(lastProgress) >= CorpusBuildCommand.progressInterval else { return }
+            lastProgress = Date()
+            note(String(format: "corpus: %d samples read, %d records written (%.0f s)", read, written, lastProgress.timeIntervalSince(started)))
+        }
         let report = try builder.build(inputs: data, output: out)
         let seconds = Date().timeIntervalSince(started)
         for text in report.skipReports { note(text) }
@@ -78,6 +89,6 @@ struct CorpusBuildCommand: ParsableCommand {
         note(report.table)
         note(report.phrasingLine)
         if report.unpairedUnsafe > 0 { note("\(report.unpairedUnsafe) unsafe prompts got no cross pair (no eligible policy under CrossPolicyRules, e.g. prompt_injection)") }
-        if report.labelConflicts > 0 { note("warning: \(report.labelConflicts) prompts are both safe and unsafe under one policy; both were kept, fix the data") }
+        if report.labelConflicts > 0 { warn("\(report.labelConflicts) prompts are both safe and unsafe under one policy; both were kept, fix the data") }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuardData
+import Runtime
 
 /// `uniguard data split`: hash-based train/val/test split that never lets a prompt straddle splits.
 struct DataSplitCommand: ParsableCommand {
@@ -34,6 +35,9 @@ struct DataSplitCommand: ParsableCommand {
 
     func run() throws {
         let splitter = try DataSplitter(val: val, test: test)
+        for split in DataSplit.allCases {
+            try OutputPath.refuseInputs((out as NSString).appendingPathComponent("\(split.rawValue).jsonl"), [("FILE", file)])
+        }
         let report = try splitter.split(file: file, outDirectory: out, skipInvalid: skipInvalid)
         if !report.skipReport.isEmpty { DataConsole.note(report.skipReport) }
         print("split \(file) into \(out)/{train,val,test}.jsonl (val \(val), test \(test))")

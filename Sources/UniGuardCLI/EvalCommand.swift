@@ -14,7 +14,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Only samples of this policy: an id, or a policy YAML file (its text is the instruction; e.g. a policy the model never saw). Default: the model's policy.") var policy: String?
     @OptionGroup var policyPack: PolicyPackOption
     @Flag(help: "Evaluate every sample whatever its policy.") var allPolicies = false
-    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(help: "Print one JSON object {\"results\": [one object per --model]} instead of a table.") var json = false
     @Flag(help: "Skip malformed lines instead of stopping.") var skipInvalid = false
     @OptionGroup var threads: ThreadOptions
 
@@ -28,23 +28,28 @@ struct EvalCommand: ParsableCommand {
             let pol = instructions.selected
             let every = allPolicies || pol == MultiTaskGuard.policyID
             let reader = try SampleReader(path: data, skipInvalid: skipInvalid)
-            var items: [(text: String, unsafe: Bool)] = []
+            m.onInstructionShortened = { warn($0) }
+            var items: [(text: String, unsafe: Bool)] = [], lines: [Int] = []
             try reader.forEachSample { s in
                 if every || s.policy == pol {
                     items.append((m.input(for: s.prompt, policyText: try instructions.text(for: s.policy)), s.label == .unsafe))
+                    lines.append(reader.lineNumber)
                 }
             }
             if reader.skippedCount > 0 { note(reader.skipReport) }
             guard !items.isEmpty else { throw TrainingError.noData("\(data): no samples for policy '\(pol)'") }
-            let r = try Evaluator(model: m).evaluate(items, perSampleLatency: true)
+            let r: EvaluationReport
+            do { r = try Evaluator(model: m).evaluate(items, perSampleLatency: true) } catch let error as NonFiniteScore {
+                throw CommandFailure("\(data):\(lines[error.index]): \(error)")
+            }
             rows.append((name: "\(URL(fileURLWithPath: dir).lastPathComponent) [\(pol)]", report: r))
             var o = r.jsonObject
             o["model"] = dir; o["data"] = data; o["policy"] = pol
             objects.append(o)
         }
         if json {
-            let wrapped: [String: Any] = ["results": objects]
-            let payload: [String: Any] = objects.count == 1 ? objects[0] : wrapped
+            // One shape whatever the number of models, so a script reads `results` the same way for one or many.
+            let payload: [String: Any] = ["results": objects]
             let d = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
             print(String(decoding: d, as: UTF8.self))
         } else {

@@ -24,7 +24,7 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "Merge config (YAML).")
     var config: String
 
-    @Argument(help: "Output model directory (created if missing; files in it are replaced).")
+    @Argument(help: "Output model directory: new, or a model directory it replaces as a whole once the merge is complete; never an input.")
     var out: String
 
     @Option(name: .long, help: "Seed for DARE's random drops (overrides random_seed in the config).")

@@ -10,7 +10,7 @@ import Training
 struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pretrain",
         abstract: "Pretrain a MultiTaskGuard (MLM + Alice++ + classification) on an instruction-formatted corpus.",
-        discussion: "Checkpoints go to OUT/checkpoints/step-N every --checkpoint-every steps; --resume OUT (or a checkpoint directory) continues from the last one with the same results as an uninterrupted run. Unset options take the defaults, or on --resume the checkpoint's values.")
+        discussion: "Checkpoints go to OUT/checkpoints/step-N every --checkpoint-every steps and at the last step (--keep-checkpoints N keeps the newest N); --resume OUT (or a checkpoint directory) continues from the last one with the same results as an uninterrupted run. Unset options take the defaults, or on --resume the checkpoint's values; a larger --steps on --resume extends the run to the new total (the learning-rate schedule is laid over the new total from there on).")
 
     @Option(help: "Base encoder directory (default: the cached all-MiniLM-L6-v2).") var base: String?
     @Option(help: "Corpus JSONL from `uniguard corpus build`.") var corpus: String
@@ -26,6 +26,7 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Alice++ perturbation size: average L2 norm per token (default 0.1).") var vatEpsilon: Double?
     @Option(help: "MLM masking rate (default 0.15).") var maskRate: Double?
     @Option(help: "Steps between checkpoints (default 100; 0 = none).") var checkpointEvery: Int?
+    @Option(help: "Keep only the newest N checkpoints (default: all).") var keepCheckpoints: Int?
     @Option(help: "Continue from a checkpoint directory, or the latest checkpoint under a previous --out.") var resume: String?
     @Flag(help: "Disable dropout.") var noDropout = false
     @Flag(help: "Skip malformed corpus lines (counted) instead of stopping at the first.") var skipInvalid = false
@@ -42,6 +43,7 @@ struct PretrainCommand: ParsableCommand {
         try OptionCheck.positive(vatEpsilon, "--vat-epsilon")
         if let maskRate { try OptionCheck.require(maskRate > 0 && maskRate < 1, "--mask-rate must be in (0, 1) (got \(maskRate))") }
         try OptionCheck.atLeast(0, checkpointEvery, "--checkpoint-every")
+        try OptionCheck.atLeast(1, keepCheckpoints, "--keep-checkpoints")
     }
 
     /// Explicit options over `start` (defaults, or the checkpoint's settings).
@@ -70,10 +72,15 @@ struct PretrainCommand: ParsableCommand {
         // A checkpoint's weights with the explicit ones can still all be 0.
         guard opts.mlmWeight + opts.vatWeight + opts.clsWeight > 0 else { throw CommandFailure("at least one loss weight must be positive") }
         let modelDir = try checkpoint?.directory ?? base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
+        // The final write must not fail after hours of training, nor replace an input.
+        try OutputPath.refuseInputs(out, [("--corpus", corpus)] + (checkpoint == nil ? [("--base", modelDir.path)] : []))
+        try OutputPath.requireModelDirectory(out)
+        try TrainingLimits.checkPositions(maxLength: opts.maxLength, model: modelDir)
         let index = try CorpusIndex(path: corpus, skipInvalid: skipInvalid)
         if index.skipped > 0 { note("\(corpus): skipped \(index.skipped) malformed lines") }
         let model = try MultiTaskGuard(directory: modelDir, seed: opts.seed)
         let run = try PretrainRun(model: model, corpus: index, options: opts, output: outURL)
+        run.keepCheckpoints = keepCheckpoints
         if let checkpoint {
             try run.resume(from: checkpoint)
             note("pretrain: resuming from \(checkpoint.directory.path) at step \(checkpoint.step)/\(opts.steps)")

@@ -33,3 +33,6 @@ final class ProgressDisplay {
 
 /// Writes a line to stderr.
 func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+/// Writes `uniguard: warning: <message>` to stderr: the run goes on, but the user should know.
+func warn(_ message: String) { note("uniguard: warning: \(message)") }

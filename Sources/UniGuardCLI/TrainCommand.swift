@@ -38,6 +38,10 @@ struct TrainCommand: ParsableCommand {
         threads.apply()
         let pol = try policyPack.load().policy(policy)
         let baseDir = try base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
+        // Everything that would make the final write fail or destroy an input is checked before training.
+        try OutputPath.refuseInputs(out, [("--base", baseDir.path), ("--train", train)] + (val.map { [("--val", $0)] } ?? []))
+        try OutputPath.requireModelDirectory(out)
+        try TrainingLimits.checkPositions(maxLength: maxLength, model: baseDir)
 
         let trainSamples = try PolicyData.samples(path: train, policy: policy, skipInvalid: skipInvalid)
         let valSamples = try val.map { try PolicyData.samples(path: $0, policy: policy, skipInvalid: skipInvalid) } ?? []
@@ -51,10 +55,14 @@ struct TrainCommand: ParsableCommand {
                                  maxLength: maxLength, baseModelSHA256: try? SHA256.hexDigest(ofFile: baseDir.appendingPathComponent("model.safetensors").path),
                                  recipe: recipe)
         let model = try GuardModel.fromBase(baseDir, metadata: meta, seed: seed)
+        model.onInstructionShortened = { warn($0) }
         let examples = trainSamples.map { TaskGuardTrainer.Example(text: model.input(for: $0.prompt), label: Int32($0.label.classIndex)) }
         let validation = valSamples.map { (text: model.input(for: $0.prompt), unsafe: $0.label == .unsafe) }
         let counts = Dictionary(grouping: trainSamples, by: \.label).mapValues(\.count)
         note("train: policy \(policy), \(trainSamples.count) samples (safe \(counts[.safe] ?? 0), unsafe \(counts[.unsafe] ?? 0)), validation \(valSamples.count); mode \(mode.rawValue), \(epochs) epochs x batch \(batch), lr \(lr), \(BLASRuntime.coreName) BLAS")
+        for label in [SafetyLabel.safe, .unsafe] where counts[label] == nil {
+            warn("\(train) has no \(label.rawValue) samples for policy '\(policy)': the model can only learn to answer '\(label == .safe ? "unsafe" : "safe")'")
+        }
         let display = ProgressDisplay()
         var best: Double?
         try TaskGuardTrainer(model: model, options: opts).train(examples, validation: validation, onProgress: display.update) { e in

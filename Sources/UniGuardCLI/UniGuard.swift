@@ -12,5 +12,10 @@ struct UniGuard: ParsableCommand {
         subcommands: [Doctor.self, TokenizeCommand.self, EmbedCommand.self, SimilarityCommand.self, DataCommand.self, CorpusCommand.self, TrainCommand.self, PretrainCommand.self, ClassifyCommand.self, EvalCommand.self, MergeCommand.self, MergeSearchCommand.self, BenchCommand.self]
     )
 
-    static func main() { runExecutable(failurePrefix: "uniguard") }
+    static func main() {
+        // Ctrl-C during a save removes the half-written temporaries; the previous output stays as it was.
+        InterruptCleanup.install()
+        runExecutable(failurePrefix: "uniguard", prefixUsageErrors: true,
+                      arguments: DashPrompt.rewrite(Array(CommandLine.arguments.dropFirst())))
+    }
 }

@@ -19,7 +19,7 @@ final class CommandLineUsageTests: XCTestCase {
     var train: [String] { ["train", "--policy", "safety", "--train", work + "/train.jsonl", "--out", work + "/out"] }
 
     func testTrainOptionsOutOfRangeAreUsageErrors() throws {
-        for (option, value) in [("--epochs", "0"), ("--batch", "0"), ("--lr", "nan"), ("--lr", "-1"), ("--max-length", "0"), ("--threads", "0")] {
+        for (option, value) in [("--epochs", "0"), ("--epochs", "1000000000"), ("--batch", "0"), ("--lr", "nan"), ("--lr", "-1"), ("--max-length", "0"), ("--threads", "0")] {
             let run = try ProcessRun(bin + "/uniguard", train + ["\(option)=\(value)"])
             run.assertUsageError(naming: option, usage: "Usage: uniguard train")
         }

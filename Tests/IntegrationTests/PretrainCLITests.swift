@@ -81,4 +81,17 @@ final class PretrainCLITests: XCTestCase {
         XCTAssertNotNil(obj?["score"] as? Double)
         XCTAssertTrue(["safe", "unsafe"].contains(obj?["label"] as? String ?? ""))
     }
+
+    /// A finished run continues to a larger --steps; --keep-checkpoints keeps only the newest.
+    func testResumeExtendsStepsAndCheckpointsAreRetained() throws {
+        let base = try tinyBase(), samples = try writeSamples(), corpus = work + "/corpus.jsonl", out = work + "/run"
+        try uniguard(["corpus", "build", "--data", samples, "--out", corpus, "--no-embedding-dedup"])
+        let common = ["--corpus", corpus, "--out", out, "--batch", "4", "--max-length", "32", "--checkpoint-every", "2", "--keep-checkpoints", "2"]
+        try uniguard(["pretrain", "--base", base, "--steps", "4"] + common)
+        let extended = try uniguard(["pretrain", "--resume", out, "--steps", "8"] + common)
+        XCTAssertTrue(extended.err.contains("resuming from") && extended.err.contains("at step 4/8"), extended.err)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: out + "/checkpoints").sorted()
+        XCTAssertEqual(kept, ["step-0000006", "step-0000008"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/model.safetensors"))
+    }
 }

@@ -8,16 +8,23 @@ struct ProcessRun {
     let out: String
     let err: String
 
-    init(_ executable: String, _ arguments: [String], stdin: String = "") throws {
+    init(_ executable: String, _ arguments: [String], stdin: String = "", environment: [String: String] = [:], directory: String? = nil) throws {
+        try self.init(executable, arguments, input: Data(stdin.utf8), environment: environment, directory: directory)
+    }
+
+    /// `environment` is added to this process's own; `directory` is the working directory.
+    init(_ executable: String, _ arguments: [String], input stdin: Data, environment: [String: String] = [:], directory: String? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let input = Pipe(), out = Pipe(), err = Pipe()
         process.standardInput = input
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
+        input.fileHandleForWriting.write(stdin)
         try input.fileHandleForWriting.close()
         // Read before waiting so a long message cannot fill a pipe and block the child.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
@@ -30,10 +37,12 @@ struct ProcessRun {
     }
 
     /// EX_USAGE, the message naming the offending option or value, and the usage line (when `usage` is given).
+    /// `uniguard` starts every error with `uniguard:`; the daemons keep ArgumentParser's `Error:`.
     func assertUsageError(naming what: String, usage: String, file: StaticString = #filePath, line: UInt = #line) {
         let context = "\(arguments.joined(separator: " ")):\n\(err)"
         XCTAssertEqual(status, 64, context, file: file, line: line)
-        XCTAssertTrue(err.hasPrefix("Error: ") && err.contains(what), context, file: file, line: line)
+        let prefix = arguments.first == "uniguard" ? "uniguard: " : "Error: "
+        XCTAssertTrue(err.hasPrefix(prefix) && err.contains(what), context, file: file, line: line)
         if !usage.isEmpty { XCTAssertTrue(err.contains(usage), context, file: file, line: line) }
     }
 

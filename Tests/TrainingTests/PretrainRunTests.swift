@@ -46,7 +46,8 @@ final class PretrainRunTests: XCTestCase {
         var checkpoints: [URL] = []
         let runA = try PretrainRun(model: full, corpus: corpus, options: Self.options(steps: 7), output: outA)
         try runA.run(onCheckpoint: { checkpoints.append($0) })
-        XCTAssertEqual(checkpoints.map(\.lastPathComponent), ["step-0000003", "step-0000006"])
+        // Every 3 steps, and the last step (so a finished run can be extended with a larger --steps).
+        XCTAssertEqual(checkpoints.map(\.lastPathComponent), ["step-0000003", "step-0000006", "step-0000007"])
 
         // Resume from step 3 of that run, as `uniguard pretrain --resume` does.
         let ck = try PretrainCheckpoint.locate(checkpoints[0])
@@ -61,7 +62,7 @@ final class PretrainRunTests: XCTestCase {
         XCTAssertEqual(run.trainer.optimizer.v.array, runA.trainer.optimizer.v.array)
 
         // The latest checkpoint is found from the run's output directory.
-        XCTAssertEqual(try PretrainCheckpoint.locate(outA).step, 6)
+        XCTAssertEqual(try PretrainCheckpoint.locate(outA).step, 7)
     }
 
     func testResumeRefusesAnotherCorpusOrOtherSettings() throws {

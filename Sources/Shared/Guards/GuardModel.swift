@@ -49,18 +49,30 @@ public final class GuardModel: @unchecked Sendable {
             throw SafetensorsError.missingTensor(path: file.path, tensor: HeadNames.classifierWeight)
         }
         let encoder = try model.loadEncoder(extra: specs)
+        try WeightCheck.requireFinite(encoder.params, file.path)
         let head = try ClassificationHead(config: model.config, params: encoder.params, pooling: pooling(meta.head), objective: .crossEntropy)
         return GuardModel(config: model.config, encoder: encoder, head: head, tokenizer: try TokenizerLoader.load(directory: dir),
                           metadata: meta, source: dir)
     }
 
     /// The model input for a prompt under the model's input format (`policyText` overrides the stored instruction).
+    /// An instruction too long for `maxLength` is shortened, never the prompt (see `InstructionFitting`).
     public func input(for prompt: String, policyText: String? = nil) -> String {
         switch metadata.inputFormat {
         case .prompt: return prompt
-        case .instruction: return InstructionFormat.standard.render(policyText: policyText ?? metadata.instruction, prompt: prompt)
+        case .instruction:
+            let fitted = InstructionFitting(tokenizer: tokenizer, maxLength: metadata.maxLength)
+                .render(policyText: policyText ?? metadata.instruction, prompt: prompt)
+            if fitted.shortened, !warnedAboutInstruction.withLock({ let was = $0; $0 = true; return was }) {
+                onInstructionShortened?("the policy instruction is longer than max length \(metadata.maxLength) tokens allows beside the prompt; its end was cut so the prompt is read whole")
+            }
+            return fitted.text
         }
     }
+
+    /// Called once, the first time an instruction is cut to fit (commands print it as a warning).
+    public var onInstructionShortened: (@Sendable (String) -> Void)?
+    private let warnedAboutInstruction = Guarded(false)
 
     /// Whether inputs need a policy from the caller: an instruction-format model without a stored instruction
     /// (a MultiTaskGuard serves whatever policy it is given).
@@ -74,6 +86,8 @@ public final class GuardModel: @unchecked Sendable {
             let logits = head.computeLogits(hidden: hidden, batch: batch)
             for (i, r) in rows.enumerated() { out[r] = Self.unsafeProbability(logits[2 * i], logits[2 * i + 1]) }
         }
+        // A NaN score would print as `nan` (not JSON) and compare as safe: never let one out.
+        if let bad = out.firstIndex(where: { !$0.isFinite }) { throw NonFiniteScore(index: bad) }
         return out
     }
 
@@ -87,14 +101,27 @@ public final class GuardModel: @unchecked Sendable {
     @inline(__always)
     public static func unsafeProbability(_ safe: Float, _ unsafe: Float) -> Float { 1 / (1 + expf(safe - unsafe)) }
 
-    /// Writes a complete model directory: weights under transformers' names (BertForSequenceClassification),
-    /// config.json, the tokenizer files of the source directory, and uniguard.json.
+    /// Writes a complete model directory as a whole (`AtomicDirectory`): an existing one is replaced only once
+    /// the new one is complete.
     public func save(to dir: URL) throws {
+        try AtomicDirectory.write(dir) { try write(into: $0) }
+    }
+
+    /// `config.json`'s architecture: transformers' class for the [CLS] pooler head, which it loads and scores as
+    /// we do; a name of our own for mean pooling, which BertForSequenceClassification would score differently.
+    public static func architecture(_ head: GuardMetadata.HeadKind) -> String {
+        head == .cls ? "BertForSequenceClassification" : "UniGuardMeanPoolingClassifier"
+    }
+
+    /// Writes the model's files into an existing directory: weights under transformers' names, config.json, the
+    /// tokenizer files of the source directory, and uniguard.json.
+    public func write(into dir: URL) throws {
         let fm = FileManager.default
-        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        // A diverged run must not publish a model that scores NaN for everything.
+        try WeightCheck.requireFinite(params, "not writing the model")
         try params.save(to: dir.appendingPathComponent("model.safetensors").path, metadata: ["format": "pt"],
                         rename: { HeadNames.transformers($0) })
-        let cfg = config.jsonObject(architecture: "BertForSequenceClassification", extra: [
+        let cfg = config.jsonObject(architecture: Self.architecture(metadata.head), extra: [
             "id2label": ["0": "safe", "1": "unsafe"], "label2id": ["safe": 0, "unsafe": 1], "num_labels": 2,
         ])
         try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys])

@@ -1,5 +1,6 @@
 import EncoderModel
 import Foundation
+import Runtime
 import Tokenizers
 
 /// A MultiTaskGuard being pretrained: one parameter store holding the encoder, the masked-LM head (decoder
@@ -33,13 +34,19 @@ public final class MultiTaskGuard: @unchecked Sendable {
     public func makeClassifier() throws -> ClassificationHead { try ClassificationHead.meanPoolCrossEntropy(config: config, params: params) }
 
     /// Writes a model directory `GuardModel.load` and `uniguard classify --policy` accept (instruction input,
-    /// no default policy), with `extra` keys (e.g. pretraining provenance) in uniguard.json.
+    /// no default policy), with `extra` keys (e.g. pretraining provenance) in uniguard.json. The directory is
+    /// written as a whole; a run's `checkpoints/` inside an existing one is kept.
     public func save(to dir: URL, maxLength: Int, recipe: GuardMetadata.Recipe?, extra: [String: Any] = [:]) throws {
+        try AtomicDirectory.write(dir, carryingOver: ["checkpoints"]) { try write(into: $0, maxLength: maxLength, recipe: recipe, extra: extra) }
+    }
+
+    /// Writes the model's files into an existing directory (a checkpoint adds its own files beside them).
+    public func write(into dir: URL, maxLength: Int, recipe: GuardMetadata.Recipe?, extra: [String: Any] = [:]) throws {
         let meta = GuardMetadata(policy: Self.policyID, instruction: "", inputFormat: .instruction, head: .mean, maxLength: maxLength,
                                  baseModelSHA256: nil, recipe: recipe)
         let guardModel = GuardModel(config: config, encoder: encoder, head: try makeClassifier(), tokenizer: tokenizer,
                                     metadata: meta, source: sourceDirectory)
-        try guardModel.save(to: dir)
+        try guardModel.write(into: dir)
         if !extra.isEmpty { try meta.save(directory: dir, preserving: extra) }
     }
 

@@ -34,23 +34,29 @@ public struct PretrainCheckpoint: Sendable {
         out.appendingPathComponent("checkpoints").appendingPathComponent(String(format: "step-%07d", step))
     }
 
-    /// Writes a checkpoint atomically (temporary directory, then rename), so a crash leaves the previous one intact.
+    /// Writes a checkpoint as a whole (`AtomicDirectory`), so a crash leaves the previous one intact.
     public static func save(_ model: MultiTaskGuard, optimizer: AdamW, step: Int, options: PretrainOptions,
                             corpus: CorpusIndex, to dir: URL) throws {
-        let fm = FileManager.default
-        let tmp = dir.deletingLastPathComponent().appendingPathComponent("." + dir.lastPathComponent + ".tmp")
-        try? fm.removeItem(at: tmp)
-        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
-        try model.save(to: tmp, maxLength: options.maxLength, recipe: nil)
-        try SafetensorsWriter.write(path: tmp.appendingPathComponent(optimizerFile).path,
-                                    tensors: [("exp_avg", optimizer.m), ("exp_avg_sq", optimizer.v)])
-        let state = State(step: step, optimizerSteps: optimizer.stepCount, options: options,
-                          corpusSHA256: corpus.sha256, corpusRecords: corpus.count)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try enc.encode(state).write(to: tmp.appendingPathComponent(stateFile), options: .atomic)
-        try? fm.removeItem(at: dir)
-        try fm.moveItem(at: tmp, to: dir)
+        try AtomicDirectory.write(dir) { tmp in
+            try model.write(into: tmp, maxLength: options.maxLength, recipe: nil)
+            try SafetensorsWriter.write(path: tmp.appendingPathComponent(optimizerFile).path,
+                                        tensors: [("exp_avg", optimizer.m), ("exp_avg_sq", optimizer.v)])
+            let state = State(step: step, optimizerSteps: optimizer.stepCount, options: options,
+                              corpusSHA256: corpus.sha256, corpusRecords: corpus.count)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try enc.encode(state).write(to: tmp.appendingPathComponent(stateFile), options: .atomic)
+        }
+    }
+
+    /// The steps of the checkpoints under a run's output directory, ascending (temporaries of a write in
+    /// progress or interrupted are not checkpoints).
+    public static func steps(in out: URL) -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("checkpoints").path)) ?? []
+        return names.compactMap { name in
+            guard name.hasPrefix("step-"), let step = Int(name.dropFirst(5)) else { return nil }
+            return step
+        }.sorted()
     }
 
     /// Reads a checkpoint directory, or the latest `checkpoints/step-*` inside a run's output directory.
@@ -58,12 +64,10 @@ public struct PretrainCheckpoint: Sendable {
         let fm = FileManager.default
         var dir = path
         if !fm.fileExists(atPath: dir.appendingPathComponent(stateFile).path) {
-            let sub = path.appendingPathComponent("checkpoints")
-            let names = ((try? fm.contentsOfDirectory(atPath: sub.path)) ?? []).filter { $0.hasPrefix("step-") }.sorted()
-            guard let last = names.last else {
+            guard let last = steps(in: path).last else {
                 throw ModelError.missingFile(path: path.path, hint: "no checkpoint here: expected \(stateFile) or checkpoints/step-*/ (written every --checkpoint-every steps)")
             }
-            dir = sub.appendingPathComponent(last)
+            dir = directory(in: path, step: last)
         }
         let url = dir.appendingPathComponent(stateFile)
         guard let data = fm.contents(atPath: url.path) else { throw ModelError.missingFile(path: url.path, hint: "not a pretraining checkpoint") }

@@ -12,6 +12,8 @@ public final class PretrainRun {
     public let corpus: CorpusIndex
     public let output: URL
     public private(set) var step = 0
+    /// How many of the newest checkpoints to keep (older ones are deleted after each save); nil keeps all.
+    public var keepCheckpoints: Int?
     private var order: CorpusOrder
 
     public var options: PretrainOptions { trainer.options }
@@ -22,14 +24,21 @@ public final class PretrainRun {
         order = CorpusOrder(count: corpus.count, seed: RandomSource.key(options.seed, 0xDA7A))
     }
 
-    /// Continues from `checkpoint` (its model must already be the one given to `init`).
+    /// Continues from `checkpoint` (its model must already be the one given to `init`). Every setting must be the
+    /// checkpoint's except `steps`, which may move the end (the learning-rate schedule is then laid over the new
+    /// total from this step on); with the same steps the run ends bit for bit where an uninterrupted one would.
     public func resume(from checkpoint: PretrainCheckpoint) throws {
         guard checkpoint.corpusSHA256 == corpus.sha256 else {
             throw TrainingError.noData("\(corpus.path) is not the corpus the checkpoint was trained on (sha256 \(corpus.sha256.prefix(12))…, checkpoint \(checkpoint.corpusSHA256.prefix(12))…); resume with the same corpus file")
         }
-        let diffs = options.differences(from: checkpoint.options)
+        var theirs = checkpoint.options
+        theirs.steps = options.steps
+        let diffs = options.differences(from: theirs)
         guard diffs.isEmpty else {
             throw TrainingError.noData("the settings differ from the checkpoint's (\(diffs.joined(separator: "; "))); a resume must use the same settings to match an uninterrupted run")
+        }
+        guard options.steps > checkpoint.step else {
+            throw TrainingError.noData("the checkpoint is at step \(checkpoint.step) already; give --steps above it to continue")
         }
         try checkpoint.restore(into: trainer.optimizer)
         step = checkpoint.step
@@ -68,13 +77,23 @@ public final class PretrainRun {
             onProgress(TrainingProgress(epoch: order.epoch(ofStep: step - 1, batch: o.batch), epochs: epochs, step: step, totalSteps: o.steps,
                                         loss: Double(mean.total), samplesPerSecond: Double((step - firstStep) * o.batch) / max(elapsed, 1e-9),
                                         elapsedSeconds: elapsed), losses ?? PretrainLosses(total: .nan))
-            if o.checkpointEvery > 0 && step % o.checkpointEvery == 0 && step < o.steps {
+            // The last step is checkpointed too, so a finished run can be resumed with a larger --steps.
+            if o.checkpointEvery > 0 && (step % o.checkpointEvery == 0 || step == o.steps) {
                 let dir = PretrainCheckpoint.directory(in: output, step: step)
                 try PretrainCheckpoint.save(trainer.model, optimizer: trainer.optimizer, step: step, options: o, corpus: corpus, to: dir)
                 onCheckpoint(dir)
+                pruneCheckpoints()
             }
         }
         return Self.mean(sum, ran)
+    }
+
+    /// Deletes all but the newest `keepCheckpoints` checkpoints of this run's output.
+    private func pruneCheckpoints() {
+        guard let keep = keepCheckpoints else { return }
+        for old in PretrainCheckpoint.steps(in: output).dropLast(keep) {
+            try? FileManager.default.removeItem(at: PretrainCheckpoint.directory(in: output, step: old))
+        }
     }
 
     private static func mean(_ s: PretrainLosses, _ n: Int) -> PretrainLosses {

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Streams tensors into a safetensors file in declared order, so a caller holds one tensor at a time.
 /// The file appears atomically (temp file + rename) only after `finish()`: a crash never leaves a half checkpoint.
@@ -28,7 +29,10 @@ public final class SafetensorsWriter {
         }
         self.path = path
         self.specs = specs
-        tmpPath = path + ".tmp-\(getpid())"
+        // Named and registered so an interrupt, or failing that the next write here, removes it (`TemporaryPaths`).
+        TemporaryPaths.sweepStale(beside: path)
+        tmpPath = TemporaryPaths.path(for: path)
+        TemporaryPaths.register(tmpPath)
         var header = "{"
         if !metadata.isEmpty {
             let pairs = metadata.keys.sorted().map { "\(Self.jsonString($0)):\(Self.jsonString(metadata[$0]!))" }
@@ -46,6 +50,7 @@ public final class SafetensorsWriter {
         while (8 + header.utf8.count) % 8 != 0 { header += " " }
         FileManager.default.createFile(atPath: tmpPath, contents: nil)
         guard let h = FileHandle(forWritingAtPath: tmpPath) else {
+            TemporaryPaths.unregister(tmpPath)
             throw SafetensorsError.unreadable(path: path, reason: "cannot create \(tmpPath)")
         }
         handle = h
@@ -93,8 +98,11 @@ public final class SafetensorsWriter {
         }
         try handle.synchronize()
         try handle.close()
+        defer { TemporaryPaths.unregister(tmpPath) }
         guard rename(tmpPath, path) == 0 else {
-            throw SafetensorsError.unreadable(path: path, reason: "rename failed: \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            unlink(tmpPath)
+            throw SafetensorsError.unreadable(path: path, reason: "rename failed: \(reason)")
         }
     }
 
@@ -102,6 +110,7 @@ public final class SafetensorsWriter {
     public func abandon() {
         try? handle.close()
         unlink(tmpPath)
+        TemporaryPaths.unregister(tmpPath)
     }
 
     deinit { if next < specs.count { abandon() } }

@@ -1,24 +1,20 @@
 import Foundation
+import Runtime
 
 /// The non-tensor half of a merged model directory: config and tokenizer copied from the top-1 model, and
 /// uniguard.json with the merge provenance (inputs with SHA-256, method, weights, densities, subset, parameters).
 enum MergeOutput {
-    /// Checks and creates the output directory before any tensor work.
+    /// Checks the output directory before any tensor work: not an input, a writable place, and new or already a
+    /// model directory (it is replaced as a whole, so a directory of other things is refused).
     static func prepare(_ outDir: String, plan: MergePlan) throws {
-        let fm = FileManager.default
-        let outURL = URL(fileURLWithPath: outDir).standardizedFileURL.resolvingSymlinksInPath()
-        for p in plan.models.keys where URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath() == outURL {
-            throw MergeError.output(path: outDir, reason: "is the input model '\(p)'; choose a new output directory")
-        }
-        guard fm.fileExists(atPath: plan.top.file("config.json")) else {
+        guard FileManager.default.fileExists(atPath: plan.top.file("config.json")) else {
             throw MergeError.badModel(path: plan.top.path, reason: "the top-1 model has no config.json, which the merged model directory needs")
         }
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: outDir, isDirectory: &isDir), !isDir.boolValue {
-            throw MergeError.output(path: outDir, reason: "exists and is a file; give a directory path")
-        }
-        do { try fm.createDirectory(atPath: outDir, withIntermediateDirectories: true) } catch {
-            throw MergeError.output(path: outDir, reason: "cannot create directory: \(error.localizedDescription)")
+        do {
+            try OutputPath.refuseInputs(outDir, plan.models.keys.sorted().map { ("model", $0) })
+            try OutputPath.requireModelDirectory(outDir)
+        } catch let error as OutputPathError {
+            throw MergeError.output(path: outDir, reason: error.reason)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// What a merge produced.
 public struct MergeReport: Sendable {
@@ -19,12 +20,16 @@ public enum ModelMerger {
         try MergeOutput.prepare(outDir, plan: plan)
         // Provenance hashes are computed alongside the merge, not after it.
         let hashing = ModelHash.Background(paths: plan.models.values.map(\.weightsPath).sorted())
-        let counts = try plan.run(into: SafetensorsFileSink(path: (outDir as NSString).appendingPathComponent("model.safetensors")))
-        let hashes: [String: String]
-        do { hashes = try hashing.wait() } catch {
-            throw MergeError.output(path: outDir, reason: "cannot hash an input model for provenance: \(error)")
+        var counts = (merged: 0, copied: 0)
+        // The directory appears as a whole: an existing model there is replaced only by a complete merge.
+        try AtomicDirectory.write(URL(fileURLWithPath: outDir)) { tmp in
+            counts = try plan.run(into: SafetensorsFileSink(path: tmp.appendingPathComponent("model.safetensors").path))
+            let hashes: [String: String]
+            do { hashes = try hashing.wait() } catch {
+                throw MergeError.output(path: outDir, reason: "cannot hash an input model for provenance: \(error)")
+            }
+            try MergeOutput.finish(tmp.path, plan: plan, hashes: hashes, merged: counts.merged, copied: counts.copied)
         }
-        try MergeOutput.finish(outDir, plan: plan, hashes: hashes, merged: counts.merged, copied: counts.copied)
         return MergeReport(outputDirectory: outDir, mergedTensors: counts.merged, copiedTensors: counts.copied,
                            seconds: Date().timeIntervalSince(start))
     }

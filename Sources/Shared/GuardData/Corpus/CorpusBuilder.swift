@@ -62,6 +62,9 @@ public final class CorpusBuilder {
         format = InstructionFormat(separator: options.separator, includeRationale: options.includeRationales)
     }
 
+    /// Called after each mini-batch with the samples read and records written so far (for a progress line).
+    public var onProgress: ((_ samplesRead: Int, _ recordsWritten: Int) -> Void)?
+
     /// Reads `inputs` in order and hands every record to `emit`; one build per call, state starts empty.
     public func build(inputs: [String], emit: (CorpusRecord) throws -> Void) throws -> CorpusReport {
         dedup = ExactDeduplicator()
@@ -137,6 +140,7 @@ public final class CorpusBuilder {
             }
         }
         pending.removeAll(keepingCapacity: true)
+        onProgress?(report.samplesRead, report.recordsWritten)
     }
 
     private func write(_ sample: Sample, emit: (CorpusRecord) throws -> Void) throws {

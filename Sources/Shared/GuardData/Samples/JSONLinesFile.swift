@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// A JSONL output file written through a buffer that appears atomically (temp file + rename) on `close()`;
 /// dropped without `close()` (the producer failed part-way) it deletes its temp file, so a failed run never
@@ -26,10 +27,14 @@ public final class JSONLinesFile {
         if !directory.isEmpty {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        // Named and registered so an interrupt, or failing that the next write here, removes it (`TemporaryPaths`).
+        TemporaryPaths.sweepStale(beside: path)
+        let tmp = TemporaryPaths.path(for: path)
         guard FileManager.default.createFile(atPath: tmp, contents: nil), let opened = FileHandle(forWritingAtPath: tmp) else {
+            try? FileManager.default.removeItem(atPath: tmp)
             throw SampleError(path: path, line: 0, field: nil, problem: "cannot create file (does the directory exist and is it writable?)")
         }
+        TemporaryPaths.register(tmp)
         tmpPath = tmp
         handle = opened
     }
@@ -38,6 +43,7 @@ public final class JSONLinesFile {
         if !closed, let tmpPath {
             try? handle.close()
             try? FileManager.default.removeItem(atPath: tmpPath)
+            TemporaryPaths.unregister(tmpPath)
         }
     }
 
@@ -56,6 +62,7 @@ public final class JSONLinesFile {
         closed = true
         guard let tmpPath else { return }
         try handle.close()
+        defer { TemporaryPaths.unregister(tmpPath) }
         // rename(2) replaces an existing file atomically: readers see the old file or the new one.
         guard rename(tmpPath, path) == 0 else {
             let reason = String(cString: strerror(errno))

@@ -17,7 +17,7 @@ public struct Evaluator {
             scores.reserveCapacity(items.count)
             for (i, t) in texts.enumerated() {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                scores.append(try model.scores(inputs: [t])[0])
+                do { scores.append(try model.scores(inputs: [t])[0]) } catch is NonFiniteScore { throw NonFiniteScore(index: i) }
                 seconds[i] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             }
         } else {
