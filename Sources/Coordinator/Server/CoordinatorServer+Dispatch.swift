@@ -18,6 +18,7 @@ extension CoordinatorServer {
             persistLeases(expired, "expired leases")
         }
         dispatch()
+        checkpointStoreIfDue()
         for id in due {
             guard let member = membership.member(id) else { continue }
             var beat = Uniguard_V1_Heartbeat()

@@ -13,6 +13,7 @@ extension CoordinatorServer {
 
     /// Rebuilds memory from the store: unfinished jobs resume exactly where the last commit left them.
     func restore() throws {
+        for warning in store.warnings { logger.warning("\(warning)") }
         submissions.hashCache.value = try store.loadBlobHashes()
         let restartGraceMs = UInt64(max(10_000, 4 * config.liveness * config.heartbeatIntervalMs))
         let now = UnixTime.nowMs()
@@ -81,7 +82,7 @@ extension CoordinatorServer {
         let id: String
         do {
             id = try store.transaction { () throws -> String in
-                let (id, seq) = try store.nextJobID()
+                let (id, seq) = try store.nextJobID(skipping: exportTaken)
                 try store.insertJob(StoredJob(id: id, kind: "merge-search", specYAML: yaml, prepared: prepared,
                                               state: .running, submitter: submitter, createdMs: now, search: search),
                                     seq: seq)
@@ -103,6 +104,11 @@ extension CoordinatorServer {
         return id
     }
 
+    /// An id whose default export directory exists belongs to an earlier job: never hand it out again.
+    private func exportTaken(_ id: String) -> Bool {
+        FileManager.default.fileExists(atPath: (config.exportDirectory as NSString).appendingPathComponent(id))
+    }
+
     static func mtimeMs(_ path: String) -> Int64 {
         let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
         return Int64((date?.timeIntervalSince1970 ?? 0) * 1000)
@@ -116,6 +122,10 @@ extension CoordinatorServer {
         case .eval(let eval):
             do {
                 let counts = try shardCounts(eval.counts, task: result.taskID)
+                // The store keeps signed 64-bit integers: a larger duration is a lie, not a value to store.
+                guard Int64(exactly: result.elapsedMs) != nil else {
+                    throw JobSpecError(source: result.taskID, key: "elapsed_ms", reason: "\(result.elapsedMs) ms is not a duration; result rejected")
+                }
                 recordEvaluation(result.taskID, counts: counts, elapsedMs: result.elapsedMs, worker: workerID)
             } catch {
                 taskFailed(result.taskID, reason: "\(error)", worker: workerID)
