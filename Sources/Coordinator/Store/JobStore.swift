@@ -93,7 +93,7 @@ final class JobStore {
             """
         if let states { sql += " WHERE state IN (" + states.map { "'\($0.rawValue)'" }.joined(separator: ",") + ")" }
         sql += " ORDER BY seq"
-        return try db.rows(sql).map { row in
+        return try db.map(sql) { row in
             StoredJob(id: try row.value(0), kind: try row.value(1), specYAML: try row.value(2),
                       prepared: try Self.decode(PreparedMergeSearch.self, try row.value(3)),
                       state: JobState(rawValue: try row.value(4)) ?? .failed, submitter: try row.value(5),
@@ -136,14 +136,14 @@ final class JobStore {
     }
 
     func loadArms(job: String) throws -> [StoredArm] {
-        try db.rows("""
+        try db.map("""
             SELECT a.arm_json, a.state, a.shard_count, a.issued_ms, a.completed_ms, a.tp, a.fp, a.tn, a.fn, a.f1,
                    a.iteration, a.seconds,
                    (SELECT GROUP_CONCAT(DISTINCT t.worker_id) FROM tasks t
                      WHERE t.job_id = a.job_id AND t.arm_id = a.arm_id AND t.state = 'done'),
                    (SELECT MAX(t.attempt) FROM tasks t WHERE t.job_id = a.job_id AND t.arm_id = a.arm_id)
             FROM arms a WHERE a.job_id = ? ORDER BY a.arm_id
-            """, [job]).map { row in
+            """, [job]) { row in
             StoredArm(jobID: job, arm: try Self.decode(MergeArm.self, try row.value(0)), state: try row.value(1),
                       shardCount: try row.value(2), issuedMs: try row.unsigned(3, "arms.issued_ms"),
                       completedMs: try row.unsignedIfPresent(4, "arms.completed_ms"), counts: try Self.counts(row, from: 5),
@@ -183,10 +183,10 @@ final class JobStore {
     }
 
     func loadTasks(job: String) throws -> [StoredTask] {
-        try db.rows("""
+        try db.map("""
             SELECT id, arm_id, shard, state, worker_id, attempt, lease_deadline_ms, leased_ms, tp, fp, tn, fn, elapsed_ms
             FROM tasks WHERE job_id = ? ORDER BY arm_id, shard
-            """, [job]).map { row in
+            """, [job]) { row in
             let lease = TaskLease(taskID: try row.value(0), jobID: job, armID: try row.value(1), shard: try row.value(2),
                                   state: TaskLease.State(rawValue: try row.value(3)) ?? .queued,
                                   workerID: try row.value(4), attempt: try row.value(5),
@@ -231,11 +231,11 @@ final class JobStore {
 
     /// Every recorded file hash, keyed as `SubmissionQueue.cacheKey` (path, size, mtime).
     func loadBlobHashes() throws -> [String: String] {
-        var out: [String: String] = [:]
-        for row in try db.rows("SELECT path, size, mtime_ms, hash FROM blobs") {
-            out[SubmissionQueue.cacheKey(try row.value(0), try row.unsigned(1, "blobs.size"), try row.value(2))] = try row.value(3)
+        let pairs = try db.map("SELECT path, size, mtime_ms, hash FROM blobs") { row in
+            (SubmissionQueue.cacheKey(try row.value(0), try row.unsigned(1, "blobs.size"), try row.value(2)), try row.value(3) as String)
         }
-        return out
+        // `path` is the primary key, so keys are unique; the last wins if they ever were not.
+        return Dictionary(pairs, uniquingKeysWith: { _, last in last })
     }
 
     func recordCheckpoint(job: String, kind: String, path: String, createdMs: UInt64) throws {
@@ -245,7 +245,7 @@ final class JobStore {
 
     /// A job's recorded files (best-arm exports), oldest first: (kind, path).
     func loadCheckpoints(job: String) throws -> [(kind: String, path: String)] {
-        try db.rows("SELECT kind, path FROM checkpoints WHERE job_id = ? ORDER BY rowid", [job]).map {
+        try db.map("SELECT kind, path FROM checkpoints WHERE job_id = ? ORDER BY rowid", [job]) {
             (try $0.value(0), try $0.value(1))
         }
     }

@@ -59,10 +59,23 @@ final class StoreDatabase {
         try withDatabase { try $0.execute(sql: sql) }
     }
 
-    /// Every row of a query, read in the open transaction or on its own.
+    /// Each row of a query turned into a value as it is read, in the open transaction or on its own. A cursor:
+    /// `transform` sees each row in place (valid only during the call), so nothing is copied first.
+    func map<T>(_ sql: String, _ arguments: StatementArguments = StatementArguments(),
+                _ transform: (Row) throws -> T) throws -> [T] {
+        func read(_ db: Database) throws -> [T] {
+            var values: [T] = []
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+            while let row = try cursor.next() { values.append(try transform(row)) }
+            return values
+        }
+        if let current { return try read(current) }
+        return try queue.read(read)
+    }
+
+    /// Every row of a query, copied (for small results: scalars, tests).
     func rows(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> [Row] {
-        if let current { return try Row.fetchAll(current.cachedStatement(sql: sql), arguments: arguments) }
-        return try queue.read { try Row.fetchAll($0.cachedStatement(sql: sql), arguments: arguments) }
+        try map(sql, arguments) { $0.copy() }
     }
 
     /// Copies the WAL into the database file and truncates it, so the file alone holds every commit (a lost

@@ -22,6 +22,11 @@ extension Row {
     /// The column's value; a NULL or a value of another type is an error, not a trap (unlike `row[i]`).
     func value<T: DatabaseValueConvertible>(_ index: Int) throws -> T { try decode(T.self, atIndex: index) }
 
+    /// The same, read straight from the statement's column (GRDB's fast path for String, Int, Double...).
+    func value<T: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) throws -> T {
+        try decode(T.self, atIndex: index)
+    }
+
     func unsigned(_ index: Int, _ column: String) throws -> UInt64 {
         try StoredInteger.unsigned(decode(Int64.self, atIndex: index), column)
     }
