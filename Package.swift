@@ -6,7 +6,7 @@ import PackageDescription
 //   Runtime ─┬─ Tokenizers
 //            └─ EncoderModel (CBLAS) ── GuardData (Yams) ── Guards ─┬─ Training
 //                                                                   └─ Fusion (Yams) ── Cluster (CZMQ, protobuf)
-//   Coordinator (library: CSQLite) and Worker (library) build on Cluster; the three executables are thin mains.
+//   Coordinator (library: GRDB, the only target that uses it) and Worker (library) build on Cluster; the three executables are thin mains.
 //   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
@@ -26,12 +26,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages; headers and libraries are on default paths.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
-        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
 
         // Sources/Shared: what the daemons and the CLI share, one target per role.
         .target(name: "Runtime", dependencies: ["CBLAS", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Shared/Runtime"),
@@ -51,7 +51,8 @@ let package = Package(
                 path: "Sources/Shared/CommandLineSupport"),
 
         // The daemons: libraries (tested by their own targets) behind thin executables.
-        .target(name: "Coordinator", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CSQLite", "CommandLineSupport", argumentParser, logging],
+        .target(name: "Coordinator", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CommandLineSupport", argumentParser, logging,
+                                              .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/Coordinator", exclude: ["Main"]),
         .executableTarget(name: "CoordinatorMain", dependencies: ["Coordinator"], path: "Sources/Coordinator/Main"),
         .target(name: "Worker", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CommandLineSupport", argumentParser, logging],

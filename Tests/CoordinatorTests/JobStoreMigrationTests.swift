@@ -25,14 +25,18 @@ final class JobStoreMigrationTests: XCTestCase {
             "shards": [["index": 0, "firstLine": 0, "lineCount": 5, "hash": "s0"], ["index": 1, "firstLine": 5, "lineCount": 5, "hash": "s1"]],
         ]
         let search = try MergeSearch(space: SearchSpace(candidates: ["/m/a", "/m/b"]), strategy: .ucb, seed: 3)
+        // The database as the coordinator wrote it before GRDB: schema 1's tables, no `grdb_migrations`.
         do {
-            let store = try JobStore(path: path)
-            try store.db.run("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-            try store.db.run("""
-                INSERT INTO jobs(id, seq, kind, spec_yaml, prepared_json, state, submitter, created_ms, search_json)
-                VALUES('job-1', 1, 'merge-search', 'kind: merge-search', ?, 'running', 'test', 0, ?)
-                """, [.text(String(decoding: try JSONSerialization.data(withJSONObject: prepared), as: UTF8.self)),
-                      .text(try JobStore.json(search))])
+            let old = try StoreDatabase(path: path)
+            try old.transaction {
+                try old.executeScript(StoreSchema.v1)
+                try old.execute("""
+                    INSERT INTO jobs(id, seq, kind, spec_yaml, prepared_json, state, submitter, created_ms, search_json)
+                    VALUES('job-1', 1, 'merge-search', 'kind: merge-search', ?, 'running', 'test', 0, ?)
+                    """, [String(decoding: try JSONSerialization.data(withJSONObject: prepared), as: UTF8.self),
+                          try JobStore.json(search)])
+            }
+            try old.close()
         }
         let store = try JobStore(path: path)
         let job = try XCTUnwrap(try store.loadJobs().first)
@@ -42,10 +46,36 @@ final class JobStoreMigrationTests: XCTestCase {
         XCTAssertEqual(job.prepared.ranking.scores.map(\.f1), [0.8, 0.7, 0.1])
         XCTAssertEqual(job.prepared.ranking.policy, "t")
         XCTAssertEqual(job.prepared.shards.count, 2)
-        XCTAssertEqual(try store.db.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.first?.string, "2")
+        XCTAssertEqual(try store.db.rows("SELECT value FROM meta WHERE key = 'schema_version'").first?.value(0), "2")
+        XCTAssertEqual(try store.nextJobID().id, "job-2")
         // The resumed run is the stored engine under the upgraded spec.
         let run = MergeSearchRun(spec: job.prepared.spec, ranking: job.prepared.ranking, engine: job.search)
         XCTAssertEqual(run.strategy, .ucb)
         XCTAssertTrue(run.canAsk)
+    }
+
+    /// A schema 2 database from before GRDB opens unchanged; reopening runs no migration twice.
+    func testSchema2DatabaseWithoutMigrationTableOpens() throws {
+        let path = TestSupport.tempDir().appendingPathComponent("coordinator.sqlite").path
+        let job = try SampleJob.job(id: "job-1")
+        do {
+            let old = try StoreDatabase(path: path)
+            try old.transaction {
+                try old.executeScript(StoreSchema.v1)
+                try old.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+                try old.execute("""
+                    INSERT INTO jobs(id, seq, kind, spec_yaml, prepared_json, state, submitter, created_ms, search_json)
+                    VALUES('job-1', 1, 'merge-search', 'kind: merge-search', ?, 'done', 'test', 0, ?)
+                    """, [try JobStore.json(job.prepared), try JobStore.json(job.search)])
+            }
+            try old.close()
+        }
+        for _ in 0..<2 {
+            let store = try JobStore(path: path)
+            XCTAssertEqual(try store.loadJobs().map(\.prepared), [job.prepared])
+            XCTAssertEqual(try store.loadJobs().map(\.state), [.done])
+            XCTAssertEqual(try store.db.rows("SELECT identifier FROM grdb_migrations ORDER BY identifier").map { try $0.value(0) as String },
+                           ["v1", "v2"])
+        }
     }
 }

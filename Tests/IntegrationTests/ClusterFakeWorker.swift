@@ -47,7 +47,8 @@ final class FakeWorker {
     }
 
     /// Reports counts for a task (any task id and attempt: the coordinator decides what counts).
-    func report(_ taskID: String, attempt: UInt32, tp: UInt64 = 0, fp: UInt64 = 0, tn: UInt64 = 0, fn: UInt64 = 0) throws {
+    func report(_ taskID: String, attempt: UInt32, tp: UInt64 = 0, fp: UInt64 = 0, tn: UInt64 = 0, fn: UInt64 = 0,
+                elapsedMs: UInt64 = 0) throws {
         var counts = Uniguard_V1_ConfusionCounts()
         (counts.tp, counts.fp, counts.tn, counts.fn) = (tp, fp, tn, fn)
         var eval = Uniguard_V1_EvalResult()
@@ -55,6 +56,7 @@ final class FakeWorker {
         var result = Uniguard_V1_TaskResult()
         result.taskID = taskID
         result.attempt = attempt
+        result.elapsedMs = elapsedMs
         result.eval = eval
         try send(.taskResult(result))
     }

@@ -45,6 +45,30 @@ final class ClusterHostileWorkerTests: XCTestCase {
         }
     }
 
+    /// An elapsed time beyond what the store can hold (2^64-1 ms) is rejected like impossible counts: stored, it
+    /// would fail the commit and stop the coordinator.
+    func testImpossibleElapsedTimeIsRejectedNotStored() throws {
+        let c = try TestCluster(name: "hostile-elapsed")
+        cluster = c
+        try c.startCoordinator()
+        let job = try c.submit(try c.writeJob(iterations: 1, shards: 1, minMs: 10))
+        let hostile = try FakeWorker("hostile", endpoint: c.endpoint)
+        try hostile.register()
+        do {
+            let assignment = try hostile.nextAssignment()
+            try hostile.report(assignment.taskID, attempt: assignment.attempt, tp: 40, tn: 80, elapsedMs: .max)
+            hostile.held.removeAll()
+            try hostile.goodbye()
+            try waitUntil("result rejected", timeout: 15) { c.coordinator!.log.contains("ms is not a duration; result rejected") }
+            try c.startWorker("honest")
+            let finished = try c.waitForJob(job, timeout: 60)
+            assertCompleteHistory(finished, iterations: 1)
+            XCTAssertTrue(c.coordinator!.isRunning)
+        } catch {
+            XCTFail("\(error)\n\(c.logs)")
+        }
+    }
+
     /// Item 2: a result for a queued task, for another worker's lease, for a wrong attempt, a replay, or with a
     /// total other than the shard's 60 samples does not count.
     func testResultsCountOnlyFromTheLeaseHolderForTheCurrentAttempt() throws {

@@ -8,7 +8,8 @@ public struct CoordinatorCommand: ParsableCommand {
         commandName: "coordinator",
         abstract: "UniGuard cluster coordinator: membership, job queue, leases and durable state.",
         version: UniGuardVersion.description,
-        subcommands: [ServeCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self, KeygenCommand.self]
+        subcommands: [ServeCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self, KeygenCommand.self,
+                      BenchStoreCommand.self]
     )
 
     public init() {}

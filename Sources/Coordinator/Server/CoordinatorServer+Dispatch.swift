@@ -26,6 +26,7 @@ extension CoordinatorServer {
             chargeFailure(lease.taskID, of: job, to: worker, reason: "lease expired after \(config.leaseTimeoutMs) ms")
         }
         dispatch()
+        checkpointStoreIfDue()
         for id in due {
             guard let member = membership.member(id) else { continue }
             var beat = Uniguard_V1_Heartbeat()

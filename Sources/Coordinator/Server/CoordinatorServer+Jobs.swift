@@ -10,6 +10,7 @@ extension CoordinatorServer {
 
     /// Rebuilds memory from the store: unfinished jobs resume exactly where the last commit left them.
     func restore() throws {
+        for warning in store.warnings { logger.warning("\(warning)") }
         submissions.hashCache.value = try store.loadBlobHashes()
         let restartGraceMs = UInt64(max(10_000, 4 * config.liveness * config.heartbeatIntervalMs))
         let now = UnixTime.nowMs()
@@ -80,7 +81,7 @@ extension CoordinatorServer {
         let id: String
         do {
             id = try store.transaction { () throws -> String in
-                let (id, seq) = try store.nextJobID()
+                let (id, seq) = try store.nextJobID(skipping: exportTaken)
                 try store.insertJob(StoredJob(id: id, kind: "merge-search", specYAML: yaml, prepared: prepared,
                                               state: .running, submitter: submitter, createdMs: now, search: search),
                                     seq: seq)
@@ -100,6 +101,11 @@ extension CoordinatorServer {
         blobs.register(prepared.blobPaths)
         logger.info("job \(id) submitted by \(LogSafe.text(submitter, limit: 100)): \(prepared.spec.iterations) arms, \(prepared.candidates.count) candidates, \(prepared.shards.count) shards per arm, strategy \(prepared.spec.strategies[0].rawValue)")
         return id
+    }
+
+    /// An id whose default export directory exists belongs to an earlier job: never hand it out again.
+    private func exportTaken(_ id: String) -> Bool {
+        FileManager.default.fileExists(atPath: (config.exportDirectory as NSString).appendingPathComponent(id))
     }
 
     static func mtimeMs(_ path: String) -> Int64 {
@@ -130,6 +136,10 @@ extension CoordinatorServer {
         case .eval(let eval):
             do {
                 let counts = try shardCounts(eval.counts, task: result.taskID)
+                // The store keeps signed 64-bit integers: a larger duration is a lie, not a value to store.
+                guard Int64(exactly: result.elapsedMs) != nil else {
+                    throw JobSpecError(source: result.taskID, key: "elapsed_ms", reason: "\(result.elapsedMs) ms is not a duration; result rejected")
+                }
                 recordEvaluation(result.taskID, attempt: Int(result.attempt), counts: counts, elapsedMs: result.elapsedMs,
                                  worker: workerID)
             } catch {

@@ -114,6 +114,22 @@ final class CoordinatorServer {
         }
         zap?.stop()
         socket?.close()
+        // The WAL goes into the database file, so the file alone holds every job (issue 11).
+        do {
+            try store.close()
+            logger.info("store checkpointed and closed: \(config.databasePath)")
+        } catch {
+            logger.warning("closing the store \(config.databasePath): \(error)")
+        }
+    }
+
+    /// The periodic WAL checkpoint (CheckpointPolicy): bounds what a lost or damaged WAL can take with it.
+    func checkpointStoreIfDue() {
+        do {
+            if try store.checkpointIfDue() { logger.debug("checkpointed the store's WAL") }
+        } catch {
+            logger.warning("WAL checkpoint failed (commits stay safe in the WAL; retried at the next period): \(error)")
+        }
     }
 
     // MARK: Loop helpers

@@ -1,18 +1,21 @@
 import Cluster
 import Foundation
+import GRDB
 
 /// Schema 1 → 2: jobs prepared before merge search became one concept stored a job spec with one `strategy`
 /// and the ranking results inside it. Their JSON is rewritten in place to `MergeSearchSpec` +
 /// `CandidateRanking`, so a coordinator upgraded with jobs in its database still starts and resumes them.
 enum PreparedJobMigration {
-    static func upgradeJobs(_ db: SQLiteDatabase) throws {
-        try db.transaction {
-            for row in try db.query("SELECT id, prepared_json FROM jobs") {
-                guard let id = row[0].string else { continue }
-                try db.run("UPDATE jobs SET prepared_json = ? WHERE id = ?", [.text(try upgrade(row[1].string ?? "")), .text(id)])
+    /// Runs inside the migrator's transaction.
+    static func upgradeJobs(_ db: Database) throws {
+        if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema_version'") == "1" {
+            for row in try Row.fetchAll(db, sql: "SELECT id, prepared_json FROM jobs") {
+                let id: String = try row.value(0)
+                let text: String? = try row.value(1)
+                try db.execute(sql: "UPDATE jobs SET prepared_json = ? WHERE id = ?", arguments: [try upgrade(text ?? ""), id])
             }
-            try db.run("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
         }
+        try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '2')")
     }
 
     /// One prepared job's JSON in the schema 2 shape (unchanged if it already is).

@@ -1,0 +1,41 @@
+import GRDB
+
+/// The store's schema as GRDB migrations. A database written before GRDB (no `grdb_migrations` table) runs
+/// them all: v1 only creates what is missing, v2 upgrades schema 1 job JSON when `meta` says so.
+enum StoreSchema {
+    /// Schema 1's tables, as the coordinator has always created them.
+    static let v1 = """
+        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS workers(
+            id TEXT PRIMARY KEY, hostname TEXT NOT NULL, slots INTEGER NOT NULL, software_version TEXT,
+            blas_core TEXT, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, state TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS jobs(
+            id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL, spec_yaml TEXT NOT NULL,
+            prepared_json TEXT NOT NULL, state TEXT NOT NULL, submitter TEXT NOT NULL, created_ms INTEGER NOT NULL,
+            finished_ms INTEGER, search_json TEXT NOT NULL, best_f1 REAL, export_path TEXT, message TEXT);
+        CREATE TABLE IF NOT EXISTS arms(
+            job_id TEXT NOT NULL REFERENCES jobs(id), arm_id INTEGER NOT NULL, arm_json TEXT NOT NULL,
+            state TEXT NOT NULL, shard_count INTEGER NOT NULL, issued_ms INTEGER NOT NULL, completed_ms INTEGER,
+            tp INTEGER, fp INTEGER, tn INTEGER, fn INTEGER, f1 REAL, iteration INTEGER, seconds REAL,
+            PRIMARY KEY(job_id, arm_id));
+        CREATE TABLE IF NOT EXISTS tasks(
+            id TEXT PRIMARY KEY, job_id TEXT NOT NULL REFERENCES jobs(id), arm_id INTEGER NOT NULL,
+            shard INTEGER NOT NULL, state TEXT NOT NULL, worker_id TEXT, attempt INTEGER NOT NULL,
+            lease_deadline_ms INTEGER NOT NULL, leased_ms INTEGER NOT NULL, tp INTEGER, fp INTEGER, tn INTEGER,
+            fn INTEGER, elapsed_ms INTEGER, completed_ms INTEGER);
+        CREATE INDEX IF NOT EXISTS tasks_by_job ON tasks(job_id, state);
+        CREATE TABLE IF NOT EXISTS blobs(
+            hash TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL,
+            PRIMARY KEY(path));
+        CREATE TABLE IF NOT EXISTS checkpoints(
+            job_id TEXT NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL, created_ms INTEGER NOT NULL);
+        INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
+        """
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { try $0.execute(sql: v1) }
+        migrator.registerMigration("v2") { try PreparedJobMigration.upgradeJobs($0) }
+        return migrator
+    }
+}
