@@ -53,7 +53,7 @@ final class StoreDurabilityTests: XCTestCase {
             }
             XCTAssertEqual(try store.loadJobs().map(\.id), ["job-1", "job-2", "job-3"])
         }
-        XCTAssertEqual(try String(contentsOfFile: path + ".jobseq", encoding: .utf8), "3\n")
+        XCTAssertEqual(try StoreTestSupport.marks(path).highestJobSeq, 3)
         try StoreTestSupport.removeDatabase(path)
         let store = try JobStore(path: path)
         XCTAssertEqual(store.warnings.count, 1)
@@ -61,7 +61,7 @@ final class StoreDurabilityTests: XCTestCase {
         XCTAssertTrue(warning.hasPrefix("the store lost jobs: \(path) holds jobs up to job-0 but job-3 was issued"), warning)
         XCTAssertTrue(warning.contains("New jobs are numbered from job-4"), warning)
         XCTAssertEqual(try store.nextJobID().id, "job-4")
-        XCTAssertEqual(try String(contentsOfFile: path + ".jobseq", encoding: .utf8), "4\n")
+        XCTAssertEqual(try StoreTestSupport.marks(path).highestJobSeq, 4)
     }
 
     func testNextJobIDSkipsIDsTakenOutsideTheDatabase() throws {
@@ -74,14 +74,25 @@ final class StoreDurabilityTests: XCTestCase {
     func testADatabaseWithoutAMarkCatchesTheMarkUp() throws {
         let path = StoreTestSupport.path()
         do { _ = try StoreTestSupport.storeWithJob(path) }
-        try FileManager.default.removeItem(atPath: path + ".jobseq")
+        try FileManager.default.removeItem(atPath: path + ".marks")
         let store = try JobStore(path: path)
         XCTAssertEqual(store.warnings, [])
-        XCTAssertEqual(try String(contentsOfFile: path + ".jobseq", encoding: .utf8), "1\n")
+        XCTAssertEqual(try StoreTestSupport.marks(path).highestJobSeq, 1)
         XCTAssertEqual(try store.nextJobID().id, "job-2")
     }
 
-    func testAnUnreadableMarkIsAClearError() throws {
+    func testTheFormerJobSeqMarkIsReadAndReplacedByTheMarksFile() throws {
+        let path = StoreTestSupport.path()
+        do { _ = try JobStore(path: path) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".marks"), "nothing to record yet")
+        try "7\n".write(toFile: path + ".jobseq", atomically: true, encoding: .utf8)
+        let store = try JobStore(path: path)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".jobseq"), "superseded by the marks file")
+        XCTAssertEqual(try StoreTestSupport.marks(path).highestJobSeq, 7)
+        XCTAssertEqual(try store.nextJobID().id, "job-8")
+    }
+
+    func testAnUnreadableLegacyMarkIsAClearError() throws {
         let path = StoreTestSupport.path()
         do { _ = try JobStore(path: path) }
         try "seven\n".write(toFile: path + ".jobseq", atomically: true, encoding: .utf8)

@@ -22,6 +22,9 @@ enum StoreTestSupport {
                   workerID: worker, attempt: attempt, deadlineUnixMs: deadline, leasedAtUnixMs: leasedAt)
     }
 
+    /// The marks file beside the database (high-water mark and terminal jobs).
+    static func marks(_ path: String) throws -> StoreMarks { try StoreMarksFile(databasePath: path).read() }
+
     static func fileSize(_ path: String) -> Int? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
     }

@@ -40,4 +40,55 @@ final class ClusterStoreTests: XCTestCase {
             XCTFail("\(error)\n\(c.logs)")
         }
     }
+
+    /// A finished job that the database shows running again (here an older copy of the store put back, as a
+    /// corrupt WAL frame did) is restored as done from the marks file at start-up, with an error in the log and a
+    /// message in its status, and no arm of it is evaluated again.
+    func testAFinishedJobRolledBackInTheStoreIsRestoredNotRerun() throws {
+        let c = try TestCluster(name: "rollback")
+        cluster = c
+        let database = "\(c.root)/var/coordinator.sqlite"
+        let fm = FileManager.default
+        do {
+            // The job submitted, nothing evaluated yet: a clean stop checkpoints it, and that file is the old copy.
+            try c.startCoordinator()
+            let job = try c.submit(try c.writeJob(iterations: 2, minMs: 50))
+            c.coordinator!.terminate()
+            try fm.copyItem(atPath: database, toPath: database + ".old")
+
+            try c.startCoordinator(bind: c.endpoint)
+            let worker = try c.startWorker("w")
+            let finished = try c.waitForJob(job, timeout: 60)
+            XCTAssertEqual(finished["state"] as? String, "done")
+            let exportPath = try XCTUnwrap(finished["export_path"] as? String)
+            c.coordinator!.terminate()
+
+            for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: database + suffix) }
+            try fm.moveItem(atPath: database + ".old", toPath: database)
+            let accepted = { worker.log.components(separatedBy: "accepted \(job)/").count - 1 }
+            let acceptedBefore = accepted()
+            XCTAssertGreaterThan(acceptedBefore, 0, worker.log)
+
+            try c.startCoordinator(bind: c.endpoint)
+            let log = c.coordinator!.log
+            XCTAssertTrue(log.contains("the store went back in time: \(job) is running with 0 arms done"), log)
+            XCTAssertTrue(log.contains("records it done with 2 arms done"), log)
+            XCTAssertFalse(log.contains("resumed \(job)"), log)
+            let restored = try c.job(job)
+            XCTAssertEqual(restored["state"] as? String, "done")
+            XCTAssertEqual(restored["export_path"] as? String, exportPath)
+            XCTAssertEqual(restored["message"] as? String, "restored after the store went back in time; history may be incomplete")
+            XCTAssertTrue(fm.fileExists(atPath: exportPath), "the export is kept")
+            // Several heartbeats with the worker back: nothing of the job is handed out again.
+            try waitUntil("worker back", timeout: 15) { try c.workerIDs() == ["w"] }
+            Thread.sleep(forTimeInterval: 1.5)
+            XCTAssertEqual(accepted(), acceptedBefore, worker.log)
+            let after = try c.job(job)
+            XCTAssertEqual(after["state"] as? String, "done")
+            XCTAssertEqual(after["queued_tasks"] as? Int, 0)
+            XCTAssertEqual(after["arms_in_flight"] as? Int, 0)
+        } catch {
+            XCTFail("\(error)\n\(c.logs)")
+        }
+    }
 }

@@ -11,6 +11,7 @@ extension CoordinatorServer {
     /// Rebuilds memory from the store: unfinished jobs resume exactly where the last commit left them.
     func restore() throws {
         for warning in store.warnings { logger.warning("\(warning)") }
+        for error in store.errors { logger.error("\(error)") }
         submissions.hashCache.value = try store.loadBlobHashes()
         let restartGraceMs = UInt64(max(10_000, 4 * config.liveness * config.heartbeatIntervalMs))
         let now = UnixTime.nowMs()

@@ -42,6 +42,9 @@ final class StoreDatabase {
         do { try migrator.migrate(queue) } catch { throw StoreError.cannotOpen(path: path, reason: "migration failed: \(error)") }
     }
 
+    /// Whether `transaction` is running its body.
+    var inTransaction: Bool { current != nil }
+
     /// Runs `body` in one IMMEDIATE transaction: all of it is committed, or none of it. Inside another
     /// transaction it joins that one (GRDB cannot nest a queue's transactions).
     func transaction<T>(_ body: () throws -> T) throws -> T {
