@@ -89,7 +89,8 @@ public final class RingAllReduce: Sendable {
         if let result { throw result }
     }
 
-    /// Closes this rank's connections now (peers see it as gone); later collectives throw `groupBroken`.
+    /// Closes this rank's connections (after a collective in progress on another thread returns); peers see
+    /// it as gone, and later collectives here throw `groupBroken`.
     public func close() {
         state.withLock { state in
             if let context = state.context { cgloo_context_destroy(context) }
