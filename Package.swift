@@ -7,6 +7,7 @@ import PackageDescription
 //            └─ EncoderModel (CBLAS) ── GuardData (Yams) ── Guards ─┬─ Training
 //                                                                   └─ Fusion (Yams) ── Cluster (CZMQ, protobuf)
 //   Coordinator (library: GRDB, the only target that uses it) and Worker (library) build on Cluster; the three executables are thin mains.
+//   Collectives (Runtime, CGloo: a C++ shim over Debian's libgloo): ring all-reduce of gradients for data-parallel training; no ZeroMQ.
 //   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
@@ -32,6 +33,9 @@ let package = Package(
         // C libraries from Debian's -dev packages; headers and libraries are on default paths.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
+        // C++ shim over Gloo (libgloo-dev): an extern "C" API; no exception crosses into Swift.
+        .target(name: "CGloo", path: "Sources/CGloo",
+                linkerSettings: [.linkedLibrary("gloo"), .linkedLibrary("pthread")]),
 
         // Sources/Shared: what the daemons and the CLI share, one target per role.
         .target(name: "Runtime", dependencies: ["CBLAS", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Shared/Runtime"),
@@ -46,6 +50,7 @@ let package = Package(
                 dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "CZMQ", logging, yams,
                                .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Sources/Shared/Cluster"),
+        .target(name: "Collectives", dependencies: ["CGloo", "Runtime"], path: "Sources/Shared/Collectives"),
         // What the three executables share on the command line: entry point, --threads, --log-level, option checks.
         .target(name: "CommandLineSupport", dependencies: ["Runtime", "EncoderModel", argumentParser, logging],
                 path: "Sources/Shared/CommandLineSupport"),
@@ -75,11 +80,13 @@ let package = Package(
                     path: "Tests/TrainingTests"),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "Guards", "GuardData", "EncoderModel", "TestHelpers"], path: "Tests/FusionTests"),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Fusion", "TestHelpers"], path: "Tests/ClusterTests"),
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Runtime"], path: "Tests/CollectivesTests"),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", argumentParser],
                     path: "Tests/CommandLineSupportTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "TestHelpers"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "Runtime", "TestHelpers"], path: "Tests/WorkerTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],
                     path: "Tests/IntegrationTests"),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

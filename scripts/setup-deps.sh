@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages UniGuard builds against (idempotent; runs apt only when something is missing).
 set -euo pipefail
-PKGS="libopenblas-dev libzmq3-dev libsqlite3-dev protobuf-compiler protobuf-c-compiler libprotobuf-c-dev pkg-config unzip zip gcc"
+PKGS="libopenblas-dev libzmq3-dev libsqlite3-dev protobuf-compiler protobuf-c-compiler libprotobuf-c-dev pkg-config unzip zip gcc g++ libgloo-dev"
 command -v python3 >/dev/null 2>&1 || PKGS="$PKGS python3 python3-pip"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
