@@ -15,9 +15,9 @@ final class ClusterSecurityTests: XCTestCase {
         let keys = FileManager.default.temporaryDirectory.appendingPathComponent("uniguard-keys-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: keys) }
         for (dir, name) in [(keys, "coordinator"), ("\(keys)/workers", "listed"), ("\(keys)/other", "intruder")] {
-            let result = try run("\(bin)/coordinator", ["keygen", "--out", dir, "--name", name])
-            XCTAssertEqual(result.status, 0, result.out)
-            XCTAssertTrue(result.out.contains("\(name).key"))
+            let result = try ProcessRun("\(bin)/coordinator", ["keygen", "--out", dir, "--name", name])
+            XCTAssertEqual(result.status, 0, result.err)
+            XCTAssertTrue(result.out.contains("\(name).key"), result.out)
         }
         let curve = """
             [curve]
@@ -48,18 +48,5 @@ final class ClusterSecurityTests: XCTestCase {
         } catch {
             XCTFail("\(error)\n\(c.logs)")
         }
-    }
-
-    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, out: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
