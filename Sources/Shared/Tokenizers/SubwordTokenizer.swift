@@ -1,6 +1,6 @@
 /// A tokenizer.json pipeline around a byte-level BPE or Unigram model (RoBERTa, GPT-2, XLM-R, ...):
 /// added tokens → normalizer → pre-tokenizer → model → special-token template, as HF `tokenizers`.
-public struct SubwordTokenizer: Tokenizer {
+public struct SubwordTokenizer: VocabularyTokenizer {
     /// The subword model and its parameters.
     enum Model: Sendable {
         case bpe(BPEModel)
@@ -28,21 +28,6 @@ public struct SubwordTokenizer: Tokenizer {
         self.model = model
         self.rawSplitter = AddedTokenSplitter(addedTokens.filter { !$0.normalized })
         self.normalizedSplitter = AddedTokenSplitter(addedTokens.filter { $0.normalized })
-    }
-
-    public var vocabSize: Int { vocabulary.size }
-
-    public func id(of token: String) -> Int32? { vocabulary.id(of: token) }
-
-    public func token(of id: Int32) -> String? { vocabulary.token(of: id) }
-
-    public func tokenize(_ text: String) -> [String] {
-        tokens(of: ids(of: text))
-    }
-
-    public func encode(_ text: String, maxLength: Int?) -> Encoding {
-        let ids = template.apply(to: ids(of: text), maxLength: maxLength)
-        return Encoding(ids: ids, tokens: tokens(of: ids))
     }
 
     /// Subword ids of `text` without the template's special tokens.
@@ -76,7 +61,7 @@ public struct SubwordTokenizer: Tokenizer {
         return ids
     }
 
-    private func tokens(of ids: [Int32]) -> [String] {
+    public func tokens(of ids: [Int32]) -> [String] {
         ids.map { vocabulary.token(of: $0) ?? vocabulary.token(of: special.unk) ?? "" }
     }
 }

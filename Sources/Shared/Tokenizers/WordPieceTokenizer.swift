@@ -1,6 +1,6 @@
 /// BERT's WordPiece tokenizer, token-for-token compatible with HF `BertTokenizerFast`
 /// (MiniLM, E5, BGE and other BERT-family models).
-public struct WordPieceTokenizer: Tokenizer {
+public struct WordPieceTokenizer: VocabularyTokenizer {
     public let basic: BasicTokenizer
     public let vocabulary: Vocabulary
     public let special: SpecialTokens
@@ -45,21 +45,6 @@ public struct WordPieceTokenizer: Tokenizer {
         self.normalizedSplitter = AddedTokenSplitter(addedTokens.filter { $0.normalized })
     }
 
-    public var vocabSize: Int { vocabulary.size }
-
-    public func id(of token: String) -> Int32? { vocabulary.id(of: token) }
-
-    public func token(of id: Int32) -> String? { vocabulary.token(of: id) }
-
-    public func tokenize(_ text: String) -> [String] {
-        tokens(of: ids(of: text))
-    }
-
-    public func encode(_ text: String, maxLength: Int?) -> Encoding {
-        let ids = template.apply(to: ids(of: text), maxLength: maxLength)
-        return Encoding(ids: ids, tokens: tokens(of: ids))
-    }
-
     /// Subword ids of `text` without the special tokens around it.
     ///
     /// Raw-text added tokens are cut out first, each remaining stretch is normalised, normalised added
@@ -92,7 +77,7 @@ public struct WordPieceTokenizer: Tokenizer {
         return ids
     }
 
-    private func tokens(of ids: [Int32]) -> [String] {
+    public func tokens(of ids: [Int32]) -> [String] {
         let unk = vocabulary.token(of: special.unk) ?? "[UNK]"
         return ids.map { vocabulary.token(of: $0) ?? unk }
     }
