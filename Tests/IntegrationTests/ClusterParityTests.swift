@@ -2,6 +2,7 @@ import Foundation
 @testable import Fusion
 @testable import Guards
 @testable import Runtime
+import TestHelpers
 @testable import Training
 import XCTest
 
@@ -16,8 +17,8 @@ final class ClusterParityTests: XCTestCase {
         cluster = nil
     }
 
-    static let safeWords = ["bread", "garden", "music", "river", "chess", "coffee", "poem", "cloud"]
-    static let unsafeWords = ["ignore", "bypass", "override", "leak", "exploit", "jailbreak", "disable", "reveal"]
+    static let safeWords = TestSupport.safeWords
+    static let unsafeWords = TestSupport.unsafeWords
 
     func testClusterSearchMatchesLocalSearch() throws { try parity(killCoordinatorAfterArms: nil) }
 
@@ -29,7 +30,7 @@ final class ClusterParityTests: XCTestCase {
         let c = try TestCluster(name: kill == nil ? "parity" : "parity-kill")
         cluster = c
         let root = URL(fileURLWithPath: c.root)
-        let base = try tinyBase(root.appendingPathComponent("base"))
+        let base = try TestSupport.tinyBase(in: root.appendingPathComponent("base"))
         // Two guards, briefly trained with different seeds and noisy labels, so arms differ in F1.
         for seed in [1, 2] as [UInt64] {
             let model = try GuardModel.fromBase(base, metadata: GuardMetadata(policy: "t", instruction: "test policy",
@@ -98,18 +99,6 @@ final class ClusterParityTests: XCTestCase {
         } catch {
             XCTFail("\(error)\n\(c.logs)")
         }
-    }
-
-    private func tinyBase(_ dir: URL) throws -> URL {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let source = ClusterBinaries.packageRoot.appendingPathComponent("Tests/Fixtures/tiny_bert")
-        for file in ["config.json", "model.safetensors"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: dir.appendingPathComponent(file))
-        }
-        var vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + Self.safeWords + Self.unsafeWords + ["the", "a", "please", "now", "and"]
-        while vocab.count < 50 { vocab.append("w\(vocab.count)") }
-        try vocab.joined(separator: "\n").write(to: dir.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
-        return dir
     }
 
     /// Word-bag prompts; `noise` of them mix words from both classes, so no model is perfect.

@@ -42,9 +42,11 @@ public enum TestSupport {
     public static let safeWords = ["bread", "garden", "music", "river", "chess", "coffee", "poem", "cloud"]
     public static let unsafeWords = ["ignore", "bypass", "override", "leak", "exploit", "jailbreak", "disable", "reveal"]
 
-    /// A tiny model directory: the tiny BERT weights and a 50-token vocabulary of our own words.
-    public static func tinyBase() throws -> URL {
-        let dir = tempDir()
+    /// A tiny model directory (in `directory`, default a new temporary one): the tiny BERT weights and a
+    /// 50-token vocabulary of our own words.
+    public static func tinyBase(in directory: URL? = nil) throws -> URL {
+        let dir = directory ?? tempDir()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let src = fixture("tiny_bert")
         for f in ["config.json", "model.safetensors"] {
             try FileManager.default.copyItem(at: src.appendingPathComponent(f), to: dir.appendingPathComponent(f))
