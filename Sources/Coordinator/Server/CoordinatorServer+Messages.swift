@@ -46,7 +46,8 @@ extension CoordinatorServer {
             answerStatus(request, to: peer, requestID: requestID)
         case .cancelJob(let cancel):
             cancelJob(cancel, from: peer, requestID: requestID)
-        case .registerAck, .taskAssignment, .blobChunk, .submitReply, .statusReply, .cancelReply:
+        case .registerAck, .taskAssignment, .blobChunk, .submitReply, .statusReply, .cancelReply,
+             .keyValueRequest, .keyValueReply, .trainProgress, .checkpointReady, .checkpointCommitted:
             rejectLog.warning("unexpected \(Self.kind(payload)) from \(Self.printable(peer))")
             sendError(.malformed, "the coordinator does not accept \(Self.kind(payload)) messages", to: peer,
                       replyTo: requestID)

@@ -14,4 +14,8 @@ public struct WireLimits: Sendable, Equatable {
     }
 
     public static let `default` = WireLimits()
+
+    /// A Gloo rendezvous key and value: addresses are a few hundred bytes, so anything near these is abuse.
+    public static let maxRendezvousKeyBytes = 512
+    public static let maxRendezvousValueBytes = 64 << 10
 }

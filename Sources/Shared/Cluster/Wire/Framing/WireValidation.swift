@@ -35,7 +35,21 @@ enum WireValidation {
         case .cancelJob(let c)?:
             try require(!c.jobID.isEmpty, "cancel_job.job_id is empty")
             try noRawFrames(raw, "cancel_job")
-        case .registerAck?, .heartbeat?, .submitReply?, .statusRequest?, .statusReply?, .cancelReply?,
+        case .keyValueRequest(let r)?:
+            try require(!r.taskID.isEmpty, "key_value_request.task_id is empty")
+            try require(!r.key.isEmpty && r.key.utf8.count <= WireLimits.maxRendezvousKeyBytes,
+                        "key_value_request.key must have 1...\(WireLimits.maxRendezvousKeyBytes) bytes")
+            try require(r.value.count <= WireLimits.maxRendezvousValueBytes,
+                        "key_value_request.value has \(r.value.count) bytes (at most \(WireLimits.maxRendezvousValueBytes))")
+            try noRawFrames(raw, "key_value_request")
+        case .trainProgress(let p)?:
+            try require(!p.taskID.isEmpty, "train_progress.task_id is empty")
+            try noRawFrames(raw, "train_progress")
+        case .checkpointReady(let c)?:
+            try require(!c.taskID.isEmpty, "checkpoint_ready.task_id is empty")
+            try require(!c.files.isEmpty, "checkpoint_ready lists no files")
+            try noRawFrames(raw, "checkpoint_ready")
+        case .registerAck?, .heartbeat?, .keyValueReply?, .checkpointCommitted?, .submitReply?, .statusRequest?, .statusReply?, .cancelReply?,
              .disconnect?, .error?:
             try noRawFrames(raw, "this payload")
         }

@@ -23,6 +23,11 @@
 /// whose `version` differs from its own with ERROR_CODE_UNSUPPORTED_VERSION. Field names avoid C and Swift
 /// keywords so that protoc-c and protoc-gen-swift both accept this file.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -140,146 +145,205 @@ public nonisolated enum Uniguard_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
 }
 
 /// The only top-level message on the wire: every ZeroMQ message carries exactly one envelope frame.
-public nonisolated struct Uniguard_V1_Envelope: Sendable {
+public nonisolated struct Uniguard_V1_Envelope: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Protocol version of the sender; currently 1. Zero (unset) is rejected.
-  public var version: UInt32 = 0
+  public var version: UInt32 {
+    get {_storage._version}
+    set {_uniqueStorage()._version = newValue}
+  }
 
   /// Sender-chosen id, unique per sender connection; replies quote it in `reply_to`.
-  public var messageID: UInt64 = 0
+  public var messageID: UInt64 {
+    get {_storage._messageID}
+    set {_uniqueStorage()._messageID = newValue}
+  }
 
   /// Job this message concerns; empty for membership traffic (registration, heartbeats).
-  public var jobID: String = String()
+  public var jobID: String {
+    get {_storage._jobID}
+    set {_uniqueStorage()._jobID = newValue}
+  }
 
   /// message_id of the request this answers; 0 when not a reply.
-  public var replyTo: UInt64 = 0
+  public var replyTo: UInt64 {
+    get {_storage._replyTo}
+    set {_uniqueStorage()._replyTo = newValue}
+  }
 
   /// Number of raw frames that follow the envelope frame in the same multipart message.
-  public var rawFrameCount: UInt32 = 0
+  public var rawFrameCount: UInt32 {
+    get {_storage._rawFrameCount}
+    set {_uniqueStorage()._rawFrameCount = newValue}
+  }
 
-  public var payload: Uniguard_V1_Envelope.OneOf_Payload? = nil
+  public var payload: OneOf_Payload? {
+    get {return _storage._payload}
+    set {_uniqueStorage()._payload = newValue}
+  }
 
   public var registerWorker: Uniguard_V1_RegisterWorker {
     get {
-      if case .registerWorker(let v)? = payload {return v}
+      if case .registerWorker(let v)? = _storage._payload {return v}
       return Uniguard_V1_RegisterWorker()
     }
-    set {payload = .registerWorker(newValue)}
+    set {_uniqueStorage()._payload = .registerWorker(newValue)}
   }
 
   public var registerAck: Uniguard_V1_RegisterAck {
     get {
-      if case .registerAck(let v)? = payload {return v}
+      if case .registerAck(let v)? = _storage._payload {return v}
       return Uniguard_V1_RegisterAck()
     }
-    set {payload = .registerAck(newValue)}
+    set {_uniqueStorage()._payload = .registerAck(newValue)}
   }
 
   public var heartbeat: Uniguard_V1_Heartbeat {
     get {
-      if case .heartbeat(let v)? = payload {return v}
+      if case .heartbeat(let v)? = _storage._payload {return v}
       return Uniguard_V1_Heartbeat()
     }
-    set {payload = .heartbeat(newValue)}
+    set {_uniqueStorage()._payload = .heartbeat(newValue)}
   }
 
   public var taskAssignment: Uniguard_V1_TaskAssignment {
     get {
-      if case .taskAssignment(let v)? = payload {return v}
+      if case .taskAssignment(let v)? = _storage._payload {return v}
       return Uniguard_V1_TaskAssignment()
     }
-    set {payload = .taskAssignment(newValue)}
+    set {_uniqueStorage()._payload = .taskAssignment(newValue)}
   }
 
   public var taskResult: Uniguard_V1_TaskResult {
     get {
-      if case .taskResult(let v)? = payload {return v}
+      if case .taskResult(let v)? = _storage._payload {return v}
       return Uniguard_V1_TaskResult()
     }
-    set {payload = .taskResult(newValue)}
+    set {_uniqueStorage()._payload = .taskResult(newValue)}
   }
 
   public var blobRequest: Uniguard_V1_BlobRequest {
     get {
-      if case .blobRequest(let v)? = payload {return v}
+      if case .blobRequest(let v)? = _storage._payload {return v}
       return Uniguard_V1_BlobRequest()
     }
-    set {payload = .blobRequest(newValue)}
+    set {_uniqueStorage()._payload = .blobRequest(newValue)}
   }
 
   public var blobChunk: Uniguard_V1_BlobChunk {
     get {
-      if case .blobChunk(let v)? = payload {return v}
+      if case .blobChunk(let v)? = _storage._payload {return v}
       return Uniguard_V1_BlobChunk()
     }
-    set {payload = .blobChunk(newValue)}
+    set {_uniqueStorage()._payload = .blobChunk(newValue)}
   }
 
   public var submitJob: Uniguard_V1_SubmitJob {
     get {
-      if case .submitJob(let v)? = payload {return v}
+      if case .submitJob(let v)? = _storage._payload {return v}
       return Uniguard_V1_SubmitJob()
     }
-    set {payload = .submitJob(newValue)}
+    set {_uniqueStorage()._payload = .submitJob(newValue)}
   }
 
   public var submitReply: Uniguard_V1_SubmitReply {
     get {
-      if case .submitReply(let v)? = payload {return v}
+      if case .submitReply(let v)? = _storage._payload {return v}
       return Uniguard_V1_SubmitReply()
     }
-    set {payload = .submitReply(newValue)}
+    set {_uniqueStorage()._payload = .submitReply(newValue)}
   }
 
   public var statusRequest: Uniguard_V1_StatusRequest {
     get {
-      if case .statusRequest(let v)? = payload {return v}
+      if case .statusRequest(let v)? = _storage._payload {return v}
       return Uniguard_V1_StatusRequest()
     }
-    set {payload = .statusRequest(newValue)}
+    set {_uniqueStorage()._payload = .statusRequest(newValue)}
   }
 
   public var statusReply: Uniguard_V1_StatusReply {
     get {
-      if case .statusReply(let v)? = payload {return v}
+      if case .statusReply(let v)? = _storage._payload {return v}
       return Uniguard_V1_StatusReply()
     }
-    set {payload = .statusReply(newValue)}
+    set {_uniqueStorage()._payload = .statusReply(newValue)}
   }
 
   public var cancelJob: Uniguard_V1_CancelJob {
     get {
-      if case .cancelJob(let v)? = payload {return v}
+      if case .cancelJob(let v)? = _storage._payload {return v}
       return Uniguard_V1_CancelJob()
     }
-    set {payload = .cancelJob(newValue)}
+    set {_uniqueStorage()._payload = .cancelJob(newValue)}
   }
 
   public var cancelReply: Uniguard_V1_CancelReply {
     get {
-      if case .cancelReply(let v)? = payload {return v}
+      if case .cancelReply(let v)? = _storage._payload {return v}
       return Uniguard_V1_CancelReply()
     }
-    set {payload = .cancelReply(newValue)}
+    set {_uniqueStorage()._payload = .cancelReply(newValue)}
   }
 
   public var disconnect: Uniguard_V1_Disconnect {
     get {
-      if case .disconnect(let v)? = payload {return v}
+      if case .disconnect(let v)? = _storage._payload {return v}
       return Uniguard_V1_Disconnect()
     }
-    set {payload = .disconnect(newValue)}
+    set {_uniqueStorage()._payload = .disconnect(newValue)}
   }
 
   public var error: Uniguard_V1_Error {
     get {
-      if case .error(let v)? = payload {return v}
+      if case .error(let v)? = _storage._payload {return v}
       return Uniguard_V1_Error()
     }
-    set {payload = .error(newValue)}
+    set {_uniqueStorage()._payload = .error(newValue)}
+  }
+
+  /// Training jobs (issue 12): Gloo rendezvous key/values, per-step progress, rank 0's checkpoints.
+  public var keyValueRequest: Uniguard_V1_KeyValueRequest {
+    get {
+      if case .keyValueRequest(let v)? = _storage._payload {return v}
+      return Uniguard_V1_KeyValueRequest()
+    }
+    set {_uniqueStorage()._payload = .keyValueRequest(newValue)}
+  }
+
+  public var keyValueReply: Uniguard_V1_KeyValueReply {
+    get {
+      if case .keyValueReply(let v)? = _storage._payload {return v}
+      return Uniguard_V1_KeyValueReply()
+    }
+    set {_uniqueStorage()._payload = .keyValueReply(newValue)}
+  }
+
+  public var trainProgress: Uniguard_V1_TrainProgress {
+    get {
+      if case .trainProgress(let v)? = _storage._payload {return v}
+      return Uniguard_V1_TrainProgress()
+    }
+    set {_uniqueStorage()._payload = .trainProgress(newValue)}
+  }
+
+  public var checkpointReady: Uniguard_V1_CheckpointReady {
+    get {
+      if case .checkpointReady(let v)? = _storage._payload {return v}
+      return Uniguard_V1_CheckpointReady()
+    }
+    set {_uniqueStorage()._payload = .checkpointReady(newValue)}
+  }
+
+  public var checkpointCommitted: Uniguard_V1_CheckpointCommitted {
+    get {
+      if case .checkpointCommitted(let v)? = _storage._payload {return v}
+      return Uniguard_V1_CheckpointCommitted()
+    }
+    set {_uniqueStorage()._payload = .checkpointCommitted(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -300,10 +364,18 @@ public nonisolated struct Uniguard_V1_Envelope: Sendable {
     case cancelReply(Uniguard_V1_CancelReply)
     case disconnect(Uniguard_V1_Disconnect)
     case error(Uniguard_V1_Error)
+    /// Training jobs (issue 12): Gloo rendezvous key/values, per-step progress, rank 0's checkpoints.
+    case keyValueRequest(Uniguard_V1_KeyValueRequest)
+    case keyValueReply(Uniguard_V1_KeyValueReply)
+    case trainProgress(Uniguard_V1_TrainProgress)
+    case checkpointReady(Uniguard_V1_CheckpointReady)
+    case checkpointCommitted(Uniguard_V1_CheckpointCommitted)
 
   }
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Worker -> coordinator: first message after connecting (and after every reconnect).
@@ -678,18 +750,26 @@ public nonisolated struct Uniguard_V1_MergeArmTask: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-/// One synchronous data-parallel training step on a shard lease (details grow with the training issue).
+/// Run steps [step, end_step) of a data-parallel training job as rank `ring_rank` of `ring_size` in
+/// membership generation `ring_generation` (task id "job-N/gen-G/rank-R"). Each rank computes its contiguous slice
+/// of every global batch (Training.BatchPartition), all-reduces gradients with Gloo (rendezvous through
+/// KeyValueRequest under `rendezvous_prefix`), and reports TrainProgress after steps; rank 0 writes a checkpoint every
+/// checkpoint_every steps and offers it with CheckpointReady. The task ends with a TaskResult: train_step when
+/// end_step is reached, error when the group broke. A generation is never retried: the coordinator starts a new one
+/// from the last committed checkpoint, and tells the old ranks to stop with CancelJob.task_ids.
 public nonisolated struct Uniguard_V1_TrainStepTask: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// First step to run: the step of `checkpoint` (0 when it is the base model).
   public var step: UInt64 {
     get {_storage._step}
     set {_uniqueStorage()._step = newValue}
   }
 
-  /// Checkpoint the step starts from.
+  /// Where the generation starts: the base model, or the last committed checkpoint (its `files` then also hold
+  /// optimizer.safetensors and trainer_state.json).
   public var checkpoint: Uniguard_V1_ModelRef {
     get {_storage._checkpoint ?? Uniguard_V1_ModelRef()}
     set {_uniqueStorage()._checkpoint = newValue}
@@ -699,6 +779,8 @@ public nonisolated struct Uniguard_V1_TrainStepTask: @unchecked Sendable {
   /// Clears the value of `checkpoint`. Subsequent reads from it will return its default value.
   public mutating func clearCheckpoint() {_uniqueStorage()._checkpoint = nil}
 
+  /// The training data file: the GIP corpus (pretrain: records read as byte ranges through the index below, never
+  /// fetched whole) or the training samples (finetune: fetched whole). line_count = records.
   public var shard: Uniguard_V1_ShardRange {
     get {_storage._shard ?? Uniguard_V1_ShardRange()}
     set {_uniqueStorage()._shard = newValue}
@@ -708,11 +790,13 @@ public nonisolated struct Uniguard_V1_TrainStepTask: @unchecked Sendable {
   /// Clears the value of `shard`. Subsequent reads from it will return its default value.
   public mutating func clearShard() {_uniqueStorage()._shard = nil}
 
+  /// Unused (0).
   public var microBatch: UInt32 {
     get {_storage._microBatch}
     set {_uniqueStorage()._microBatch = newValue}
   }
 
+  /// Peak learning rate and seed, informational: settings_json is authoritative.
   public var learningRate: Double {
     get {_storage._learningRate}
     set {_uniqueStorage()._learningRate = newValue}
@@ -723,7 +807,7 @@ public nonisolated struct Uniguard_V1_TrainStepTask: @unchecked Sendable {
     set {_uniqueStorage()._seed = newValue}
   }
 
-  /// All-reduce ring: peer endpoints in ring order and this worker's rank in it.
+  /// Worker ids in rank order (for logs and status; addresses travel through the rendezvous).
   public var ringPeers: [String] {
     get {_storage._ringPeers}
     set {_uniqueStorage()._ringPeers = newValue}
@@ -734,10 +818,84 @@ public nonisolated struct Uniguard_V1_TrainStepTask: @unchecked Sendable {
     set {_uniqueStorage()._ringRank = newValue}
   }
 
-  /// Membership generation; a step from an older generation is abandoned.
+  /// Membership generation; keys, progress and results of an older generation are ignored.
   public var ringGeneration: UInt64 {
     get {_storage._ringGeneration}
     set {_uniqueStorage()._ringGeneration = newValue}
+  }
+
+  /// "pretrain" or "finetune".
+  public var trainingKind: String {
+    get {_storage._trainingKind}
+    set {_uniqueStorage()._trainingKind = newValue}
+  }
+
+  /// The job's settings as JSON: Training.PretrainOptions (pretrain) or Training.FinetuneSettings (finetune), keys in
+  /// snake_case as in the job YAML; paths inside are not used by the worker (data comes from the blobs here).
+  public var settingsJson: String {
+    get {_storage._settingsJson}
+    set {_uniqueStorage()._settingsJson = newValue}
+  }
+
+  public var ringSize: UInt32 {
+    get {_storage._ringSize}
+    set {_uniqueStorage()._ringSize = newValue}
+  }
+
+  /// The job's total steps.
+  public var endStep: UInt64 {
+    get {_storage._endStep}
+    set {_uniqueStorage()._endStep = newValue}
+  }
+
+  /// Size of the data file (`shard.corpus_hash`), for range requests and whole-file fetches.
+  public var shardSizeBytes: UInt64 {
+    get {_storage._shardSizeBytes}
+    set {_uniqueStorage()._shardSizeBytes = newValue}
+  }
+
+  /// Pretrain: the corpus index blob, one little-endian (start u64, end u64) byte range per valid record in file
+  /// order; the worker fetches it whole and then only the record ranges it trains on.
+  public var indexHash: String {
+    get {_storage._indexHash}
+    set {_uniqueStorage()._indexHash = newValue}
+  }
+
+  public var indexSizeBytes: UInt64 {
+    get {_storage._indexSizeBytes}
+    set {_uniqueStorage()._indexSizeBytes = newValue}
+  }
+
+  /// Finetune: validation samples, scored after each epoch (optional; empty corpus_hash = none).
+  public var validation: Uniguard_V1_ShardRange {
+    get {_storage._validation ?? Uniguard_V1_ShardRange()}
+    set {_uniqueStorage()._validation = newValue}
+  }
+  /// Returns true if `validation` has been explicitly set.
+  public var hasValidation: Bool {_storage._validation != nil}
+  /// Clears the value of `validation`. Subsequent reads from it will return its default value.
+  public mutating func clearValidation() {_uniqueStorage()._validation = nil}
+
+  public var validationSizeBytes: UInt64 {
+    get {_storage._validationSizeBytes}
+    set {_uniqueStorage()._validationSizeBytes = newValue}
+  }
+
+  /// Gloo store keys of this generation all start with this prefix (e.g. "job-3/gen-2").
+  public var rendezvousPrefix: String {
+    get {_storage._rendezvousPrefix}
+    set {_uniqueStorage()._rendezvousPrefix = newValue}
+  }
+
+  /// How long the rendezvous and each collective may wait for peers.
+  public var rendezvousTimeoutMs: UInt32 {
+    get {_storage._rendezvousTimeoutMs}
+    set {_uniqueStorage()._rendezvousTimeoutMs = newValue}
+  }
+
+  public var collectiveTimeoutMs: UInt32 {
+    get {_storage._collectiveTimeoutMs}
+    set {_uniqueStorage()._collectiveTimeoutMs = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -745,6 +903,129 @@ public nonisolated struct Uniguard_V1_TrainStepTask: @unchecked Sendable {
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Worker -> coordinator (envelope job_id set): one operation of a generation's Gloo store. Valid only from the
+/// holder of `task_id` and for keys under that task's rendezvous_prefix. A get of a missing key answers
+/// found = false at once; the worker polls until its rendezvous timeout.
+public nonisolated struct Uniguard_V1_KeyValueRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String = String()
+
+  public var key: String = String()
+
+  /// true: set key = value (at most 64 KiB); false: get key.
+  public var set: Bool = false
+
+  public var value: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Coordinator -> worker, reply_to = the request's message_id.
+public nonisolated struct Uniguard_V1_KeyValueReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var key: String = String()
+
+  public var found: Bool = false
+
+  public var value: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Worker -> coordinator, after steps (at most a few per second): the latest completed step of a train task. Losses
+/// are the step's global means (equal on every rank). Progress whose step advanced renews the task's lease.
+public nonisolated struct Uniguard_V1_TrainProgress: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String = String()
+
+  public var attempt: UInt32 = 0
+
+  /// Steps completed so far in the job (the last finished step is step - 1).
+  public var step: UInt64 = 0
+
+  public var epoch: UInt64 = 0
+
+  public var loss: Double = 0
+
+  /// GIP's terms (pretrain); classification only for finetune.
+  public var mlmLoss: Double = 0
+
+  public var classificationLoss: Double = 0
+
+  public var adversarialLoss: Double = 0
+
+  public var consistencyLoss: Double = 0
+
+  public var samplesPerSecond: Double = 0
+
+  public var tokensPerSecond: Double = 0
+
+  /// Wall time of the last step, and the part of it spent in the gradient all-reduce.
+  public var stepMs: Double = 0
+
+  public var allreduceMs: Double = 0
+
+  /// Steps skipped for a non-finite loss so far.
+  public var skippedSteps: UInt64 = 0
+
+  /// Finetune: validation F1 after the last finished epoch (NaN when none).
+  public var validationF1: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Rank 0 -> coordinator: a checkpoint at `step` is written. The coordinator fetches the files it lacks from the
+/// worker with BlobRequest (the worker answers BlobChunk frames, as the coordinator does for workers), verifies
+/// each SHA-256, stores them, commits (job, step, files) to its database and answers CheckpointCommitted.
+public nonisolated struct Uniguard_V1_CheckpointReady: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String = String()
+
+  public var attempt: UInt32 = 0
+
+  public var step: UInt64 = 0
+
+  /// Every file of the checkpoint directory (model files, optimizer.safetensors, trainer_state.json).
+  public var files: [Uniguard_V1_ModelFile] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Coordinator -> rank 0: the checkpoint at `step` is durable; older local checkpoints may be deleted.
+public nonisolated struct Uniguard_V1_CheckpointCommitted: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String = String()
+
+  public var step: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// Generate a batch of synthetic samples for one policy.
@@ -879,8 +1160,8 @@ public nonisolated struct Uniguard_V1_EvalResult: Sendable {
   fileprivate var _counts: Uniguard_V1_ConfusionCounts? = nil
 }
 
-/// Result of a training step. The averaged gradients never travel through the coordinator; this only
-/// reports the step. If a checkpoint is attached, its bytes follow as raw frames.
+/// Result of a train task that reached end_step. The averaged gradients never travel through the coordinator.
+/// Every rank of the generation must report the same parameters_hash (SHA-256 of the flat parameter buffer).
 public nonisolated struct Uniguard_V1_TrainStepResult: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -915,7 +1196,9 @@ public nonisolated struct Uniguard_V1_SynthBatchResult: Sendable {
   public init() {}
 }
 
-/// Worker -> coordinator: send `length` bytes of blob `content_hash` starting at `offset`.
+/// Worker -> coordinator: send `length` bytes of blob `content_hash` starting at `offset` (any byte range: a
+/// training worker reads corpus records this way). Coordinator -> worker: the same for a checkpoint file the worker
+/// offered in CheckpointReady.
 public nonisolated struct Uniguard_V1_BlobRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1024,6 +1307,9 @@ public nonisolated struct Uniguard_V1_CancelJob: Sendable {
 
   public var reason: String = String()
 
+  /// Coordinator -> worker: only these tasks (e.g. the ranks of an ended training generation); empty = all of the job's.
+  public var taskIds: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1069,312 +1355,443 @@ nonisolated extension Uniguard_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Uniguard_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}message_id\0\u{3}job_id\0\u{3}reply_to\0\u{3}raw_frame_count\0\u{4}\u{5}register_worker\0\u{3}register_ack\0\u{1}heartbeat\0\u{3}task_assignment\0\u{3}task_result\0\u{3}blob_request\0\u{3}blob_chunk\0\u{3}submit_job\0\u{3}submit_reply\0\u{3}status_request\0\u{3}status_reply\0\u{3}cancel_job\0\u{3}cancel_reply\0\u{1}disconnect\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}message_id\0\u{3}job_id\0\u{3}reply_to\0\u{3}raw_frame_count\0\u{4}\u{5}register_worker\0\u{3}register_ack\0\u{1}heartbeat\0\u{3}task_assignment\0\u{3}task_result\0\u{3}blob_request\0\u{3}blob_chunk\0\u{3}submit_job\0\u{3}submit_reply\0\u{3}status_request\0\u{3}status_reply\0\u{3}cancel_job\0\u{3}cancel_reply\0\u{1}disconnect\0\u{1}error\0\u{3}key_value_request\0\u{3}key_value_reply\0\u{3}train_progress\0\u{3}checkpoint_ready\0\u{3}checkpoint_committed\0")
+
+  fileprivate class _StorageClass {
+    var _version: UInt32 = 0
+    var _messageID: UInt64 = 0
+    var _jobID: String = String()
+    var _replyTo: UInt64 = 0
+    var _rawFrameCount: UInt32 = 0
+    var _payload: Uniguard_V1_Envelope.OneOf_Payload?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _version = source._version
+      _messageID = source._messageID
+      _jobID = source._jobID
+      _replyTo = source._replyTo
+      _rawFrameCount = source._rawFrameCount
+      _payload = source._payload
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.version) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.messageID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.replyTo) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.rawFrameCount) }()
-      case 10: try {
-        var v: Uniguard_V1_RegisterWorker?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .registerWorker(let m) = current {v = m}
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._version) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._messageID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._jobID) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._replyTo) }()
+        case 5: try { try decoder.decodeSingularUInt32Field(value: &_storage._rawFrameCount) }()
+        case 10: try {
+          var v: Uniguard_V1_RegisterWorker?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .registerWorker(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .registerWorker(v)
+          }
+        }()
+        case 11: try {
+          var v: Uniguard_V1_RegisterAck?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .registerAck(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .registerAck(v)
+          }
+        }()
+        case 12: try {
+          var v: Uniguard_V1_Heartbeat?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .heartbeat(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .heartbeat(v)
+          }
+        }()
+        case 13: try {
+          var v: Uniguard_V1_TaskAssignment?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .taskAssignment(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .taskAssignment(v)
+          }
+        }()
+        case 14: try {
+          var v: Uniguard_V1_TaskResult?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .taskResult(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .taskResult(v)
+          }
+        }()
+        case 15: try {
+          var v: Uniguard_V1_BlobRequest?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .blobRequest(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .blobRequest(v)
+          }
+        }()
+        case 16: try {
+          var v: Uniguard_V1_BlobChunk?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .blobChunk(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .blobChunk(v)
+          }
+        }()
+        case 17: try {
+          var v: Uniguard_V1_SubmitJob?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .submitJob(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .submitJob(v)
+          }
+        }()
+        case 18: try {
+          var v: Uniguard_V1_SubmitReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .submitReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .submitReply(v)
+          }
+        }()
+        case 19: try {
+          var v: Uniguard_V1_StatusRequest?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .statusRequest(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .statusRequest(v)
+          }
+        }()
+        case 20: try {
+          var v: Uniguard_V1_StatusReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .statusReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .statusReply(v)
+          }
+        }()
+        case 21: try {
+          var v: Uniguard_V1_CancelJob?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .cancelJob(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .cancelJob(v)
+          }
+        }()
+        case 22: try {
+          var v: Uniguard_V1_CancelReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .cancelReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .cancelReply(v)
+          }
+        }()
+        case 23: try {
+          var v: Uniguard_V1_Disconnect?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .disconnect(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .disconnect(v)
+          }
+        }()
+        case 24: try {
+          var v: Uniguard_V1_Error?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .error(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .error(v)
+          }
+        }()
+        case 25: try {
+          var v: Uniguard_V1_KeyValueRequest?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .keyValueRequest(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .keyValueRequest(v)
+          }
+        }()
+        case 26: try {
+          var v: Uniguard_V1_KeyValueReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .keyValueReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .keyValueReply(v)
+          }
+        }()
+        case 27: try {
+          var v: Uniguard_V1_TrainProgress?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .trainProgress(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .trainProgress(v)
+          }
+        }()
+        case 28: try {
+          var v: Uniguard_V1_CheckpointReady?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .checkpointReady(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .checkpointReady(v)
+          }
+        }()
+        case 29: try {
+          var v: Uniguard_V1_CheckpointCommitted?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .checkpointCommitted(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .checkpointCommitted(v)
+          }
+        }()
+        default: break
         }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .registerWorker(v)
-        }
-      }()
-      case 11: try {
-        var v: Uniguard_V1_RegisterAck?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .registerAck(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .registerAck(v)
-        }
-      }()
-      case 12: try {
-        var v: Uniguard_V1_Heartbeat?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .heartbeat(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .heartbeat(v)
-        }
-      }()
-      case 13: try {
-        var v: Uniguard_V1_TaskAssignment?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .taskAssignment(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .taskAssignment(v)
-        }
-      }()
-      case 14: try {
-        var v: Uniguard_V1_TaskResult?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .taskResult(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .taskResult(v)
-        }
-      }()
-      case 15: try {
-        var v: Uniguard_V1_BlobRequest?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .blobRequest(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .blobRequest(v)
-        }
-      }()
-      case 16: try {
-        var v: Uniguard_V1_BlobChunk?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .blobChunk(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .blobChunk(v)
-        }
-      }()
-      case 17: try {
-        var v: Uniguard_V1_SubmitJob?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .submitJob(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .submitJob(v)
-        }
-      }()
-      case 18: try {
-        var v: Uniguard_V1_SubmitReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .submitReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .submitReply(v)
-        }
-      }()
-      case 19: try {
-        var v: Uniguard_V1_StatusRequest?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .statusRequest(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .statusRequest(v)
-        }
-      }()
-      case 20: try {
-        var v: Uniguard_V1_StatusReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .statusReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .statusReply(v)
-        }
-      }()
-      case 21: try {
-        var v: Uniguard_V1_CancelJob?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .cancelJob(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .cancelJob(v)
-        }
-      }()
-      case 22: try {
-        var v: Uniguard_V1_CancelReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .cancelReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .cancelReply(v)
-        }
-      }()
-      case 23: try {
-        var v: Uniguard_V1_Disconnect?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .disconnect(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .disconnect(v)
-        }
-      }()
-      case 24: try {
-        var v: Uniguard_V1_Error?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .error(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .error(v)
-        }
-      }()
-      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.version != 0 {
-      try visitor.visitSingularUInt32Field(value: self.version, fieldNumber: 1)
-    }
-    if self.messageID != 0 {
-      try visitor.visitSingularUInt64Field(value: self.messageID, fieldNumber: 2)
-    }
-    if !self.jobID.isEmpty {
-      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 3)
-    }
-    if self.replyTo != 0 {
-      try visitor.visitSingularUInt64Field(value: self.replyTo, fieldNumber: 4)
-    }
-    if self.rawFrameCount != 0 {
-      try visitor.visitSingularUInt32Field(value: self.rawFrameCount, fieldNumber: 5)
-    }
-    switch self.payload {
-    case .registerWorker?: try {
-      guard case .registerWorker(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case .registerAck?: try {
-      guard case .registerAck(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    }()
-    case .heartbeat?: try {
-      guard case .heartbeat(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    }()
-    case .taskAssignment?: try {
-      guard case .taskAssignment(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    }()
-    case .taskResult?: try {
-      guard case .taskResult(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
-    }()
-    case .blobRequest?: try {
-      guard case .blobRequest(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
-    }()
-    case .blobChunk?: try {
-      guard case .blobChunk(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
-    }()
-    case .submitJob?: try {
-      guard case .submitJob(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
-    }()
-    case .submitReply?: try {
-      guard case .submitReply(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
-    }()
-    case .statusRequest?: try {
-      guard case .statusRequest(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
-    }()
-    case .statusReply?: try {
-      guard case .statusReply(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
-    }()
-    case .cancelJob?: try {
-      guard case .cancelJob(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
-    }()
-    case .cancelReply?: try {
-      guard case .cancelReply(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
-    }()
-    case .disconnect?: try {
-      guard case .disconnect(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
-    }()
-    case .error?: try {
-      guard case .error(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
-    }()
-    case nil: break
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._version != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._version, fieldNumber: 1)
+      }
+      if _storage._messageID != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._messageID, fieldNumber: 2)
+      }
+      if !_storage._jobID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._jobID, fieldNumber: 3)
+      }
+      if _storage._replyTo != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._replyTo, fieldNumber: 4)
+      }
+      if _storage._rawFrameCount != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._rawFrameCount, fieldNumber: 5)
+      }
+      switch _storage._payload {
+      case .registerWorker?: try {
+        guard case .registerWorker(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      }()
+      case .registerAck?: try {
+        guard case .registerAck(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      }()
+      case .heartbeat?: try {
+        guard case .heartbeat(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      }()
+      case .taskAssignment?: try {
+        guard case .taskAssignment(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      }()
+      case .taskResult?: try {
+        guard case .taskResult(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      }()
+      case .blobRequest?: try {
+        guard case .blobRequest(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      }()
+      case .blobChunk?: try {
+        guard case .blobChunk(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      }()
+      case .submitJob?: try {
+        guard case .submitJob(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      }()
+      case .submitReply?: try {
+        guard case .submitReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      }()
+      case .statusRequest?: try {
+        guard case .statusRequest(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+      }()
+      case .statusReply?: try {
+        guard case .statusReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      }()
+      case .cancelJob?: try {
+        guard case .cancelJob(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+      }()
+      case .cancelReply?: try {
+        guard case .cancelReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      }()
+      case .disconnect?: try {
+        guard case .disconnect(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+      }()
+      case .error?: try {
+        guard case .error(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
+      }()
+      case .keyValueRequest?: try {
+        guard case .keyValueRequest(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
+      }()
+      case .keyValueReply?: try {
+        guard case .keyValueReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 26)
+      }()
+      case .trainProgress?: try {
+        guard case .trainProgress(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+      }()
+      case .checkpointReady?: try {
+        guard case .checkpointReady(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+      }()
+      case .checkpointCommitted?: try {
+        guard case .checkpointCommitted(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
+      }()
+      case nil: break
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Uniguard_V1_Envelope, rhs: Uniguard_V1_Envelope) -> Bool {
-    if lhs.version != rhs.version {return false}
-    if lhs.messageID != rhs.messageID {return false}
-    if lhs.jobID != rhs.jobID {return false}
-    if lhs.replyTo != rhs.replyTo {return false}
-    if lhs.rawFrameCount != rhs.rawFrameCount {return false}
-    if lhs.payload != rhs.payload {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._version != rhs_storage._version {return false}
+        if _storage._messageID != rhs_storage._messageID {return false}
+        if _storage._jobID != rhs_storage._jobID {return false}
+        if _storage._replyTo != rhs_storage._replyTo {return false}
+        if _storage._rawFrameCount != rhs_storage._rawFrameCount {return false}
+        if _storage._payload != rhs_storage._payload {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2039,7 +2456,7 @@ nonisolated extension Uniguard_V1_MergeArmTask: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Uniguard_V1_TrainStepTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrainStepTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}checkpoint\0\u{1}shard\0\u{3}micro_batch\0\u{3}learning_rate\0\u{1}seed\0\u{3}ring_peers\0\u{3}ring_rank\0\u{3}ring_generation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}step\0\u{1}checkpoint\0\u{1}shard\0\u{3}micro_batch\0\u{3}learning_rate\0\u{1}seed\0\u{3}ring_peers\0\u{3}ring_rank\0\u{3}ring_generation\0\u{3}training_kind\0\u{3}settings_json\0\u{3}ring_size\0\u{3}end_step\0\u{3}shard_size_bytes\0\u{3}index_hash\0\u{3}index_size_bytes\0\u{1}validation\0\u{3}validation_size_bytes\0\u{3}rendezvous_prefix\0\u{3}rendezvous_timeout_ms\0\u{3}collective_timeout_ms\0")
 
   fileprivate class _StorageClass {
     var _step: UInt64 = 0
@@ -2051,6 +2468,18 @@ nonisolated extension Uniguard_V1_TrainStepTask: SwiftProtobuf.Message, SwiftPro
     var _ringPeers: [String] = []
     var _ringRank: UInt32 = 0
     var _ringGeneration: UInt64 = 0
+    var _trainingKind: String = String()
+    var _settingsJson: String = String()
+    var _ringSize: UInt32 = 0
+    var _endStep: UInt64 = 0
+    var _shardSizeBytes: UInt64 = 0
+    var _indexHash: String = String()
+    var _indexSizeBytes: UInt64 = 0
+    var _validation: Uniguard_V1_ShardRange? = nil
+    var _validationSizeBytes: UInt64 = 0
+    var _rendezvousPrefix: String = String()
+    var _rendezvousTimeoutMs: UInt32 = 0
+    var _collectiveTimeoutMs: UInt32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2070,6 +2499,18 @@ nonisolated extension Uniguard_V1_TrainStepTask: SwiftProtobuf.Message, SwiftPro
       _ringPeers = source._ringPeers
       _ringRank = source._ringRank
       _ringGeneration = source._ringGeneration
+      _trainingKind = source._trainingKind
+      _settingsJson = source._settingsJson
+      _ringSize = source._ringSize
+      _endStep = source._endStep
+      _shardSizeBytes = source._shardSizeBytes
+      _indexHash = source._indexHash
+      _indexSizeBytes = source._indexSizeBytes
+      _validation = source._validation
+      _validationSizeBytes = source._validationSizeBytes
+      _rendezvousPrefix = source._rendezvousPrefix
+      _rendezvousTimeoutMs = source._rendezvousTimeoutMs
+      _collectiveTimeoutMs = source._collectiveTimeoutMs
     }
   }
 
@@ -2097,6 +2538,18 @@ nonisolated extension Uniguard_V1_TrainStepTask: SwiftProtobuf.Message, SwiftPro
         case 7: try { try decoder.decodeRepeatedStringField(value: &_storage._ringPeers) }()
         case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._ringRank) }()
         case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._ringGeneration) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._trainingKind) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._settingsJson) }()
+        case 12: try { try decoder.decodeSingularUInt32Field(value: &_storage._ringSize) }()
+        case 13: try { try decoder.decodeSingularUInt64Field(value: &_storage._endStep) }()
+        case 14: try { try decoder.decodeSingularUInt64Field(value: &_storage._shardSizeBytes) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._indexHash) }()
+        case 16: try { try decoder.decodeSingularUInt64Field(value: &_storage._indexSizeBytes) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._validation) }()
+        case 18: try { try decoder.decodeSingularUInt64Field(value: &_storage._validationSizeBytes) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._rendezvousPrefix) }()
+        case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._rendezvousTimeoutMs) }()
+        case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._collectiveTimeoutMs) }()
         default: break
         }
       }
@@ -2136,6 +2589,42 @@ nonisolated extension Uniguard_V1_TrainStepTask: SwiftProtobuf.Message, SwiftPro
       if _storage._ringGeneration != 0 {
         try visitor.visitSingularUInt64Field(value: _storage._ringGeneration, fieldNumber: 9)
       }
+      if !_storage._trainingKind.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._trainingKind, fieldNumber: 10)
+      }
+      if !_storage._settingsJson.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._settingsJson, fieldNumber: 11)
+      }
+      if _storage._ringSize != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._ringSize, fieldNumber: 12)
+      }
+      if _storage._endStep != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._endStep, fieldNumber: 13)
+      }
+      if _storage._shardSizeBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._shardSizeBytes, fieldNumber: 14)
+      }
+      if !_storage._indexHash.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._indexHash, fieldNumber: 15)
+      }
+      if _storage._indexSizeBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._indexSizeBytes, fieldNumber: 16)
+      }
+      try { if let v = _storage._validation {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+      if _storage._validationSizeBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._validationSizeBytes, fieldNumber: 18)
+      }
+      if !_storage._rendezvousPrefix.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._rendezvousPrefix, fieldNumber: 19)
+      }
+      if _storage._rendezvousTimeoutMs != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._rendezvousTimeoutMs, fieldNumber: 20)
+      }
+      if _storage._collectiveTimeoutMs != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._collectiveTimeoutMs, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2154,10 +2643,287 @@ nonisolated extension Uniguard_V1_TrainStepTask: SwiftProtobuf.Message, SwiftPro
         if _storage._ringPeers != rhs_storage._ringPeers {return false}
         if _storage._ringRank != rhs_storage._ringRank {return false}
         if _storage._ringGeneration != rhs_storage._ringGeneration {return false}
+        if _storage._trainingKind != rhs_storage._trainingKind {return false}
+        if _storage._settingsJson != rhs_storage._settingsJson {return false}
+        if _storage._ringSize != rhs_storage._ringSize {return false}
+        if _storage._endStep != rhs_storage._endStep {return false}
+        if _storage._shardSizeBytes != rhs_storage._shardSizeBytes {return false}
+        if _storage._indexHash != rhs_storage._indexHash {return false}
+        if _storage._indexSizeBytes != rhs_storage._indexSizeBytes {return false}
+        if _storage._validation != rhs_storage._validation {return false}
+        if _storage._validationSizeBytes != rhs_storage._validationSizeBytes {return false}
+        if _storage._rendezvousPrefix != rhs_storage._rendezvousPrefix {return false}
+        if _storage._rendezvousTimeoutMs != rhs_storage._rendezvousTimeoutMs {return false}
+        if _storage._collectiveTimeoutMs != rhs_storage._collectiveTimeoutMs {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Uniguard_V1_KeyValueRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyValueRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}key\0\u{1}set\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.set) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 2)
+    }
+    if self.set != false {
+      try visitor.visitSingularBoolField(value: self.set, fieldNumber: 3)
+    }
+    if !self.value.isEmpty {
+      try visitor.visitSingularBytesField(value: self.value, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Uniguard_V1_KeyValueRequest, rhs: Uniguard_V1_KeyValueRequest) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.key != rhs.key {return false}
+    if lhs.set != rhs.set {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Uniguard_V1_KeyValueReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyValueReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}found\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.found) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if self.found != false {
+      try visitor.visitSingularBoolField(value: self.found, fieldNumber: 2)
+    }
+    if !self.value.isEmpty {
+      try visitor.visitSingularBytesField(value: self.value, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Uniguard_V1_KeyValueReply, rhs: Uniguard_V1_KeyValueReply) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.found != rhs.found {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Uniguard_V1_TrainProgress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrainProgress"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}attempt\0\u{1}step\0\u{1}epoch\0\u{1}loss\0\u{3}mlm_loss\0\u{3}classification_loss\0\u{3}adversarial_loss\0\u{3}consistency_loss\0\u{3}samples_per_second\0\u{3}tokens_per_second\0\u{3}step_ms\0\u{3}allreduce_ms\0\u{3}skipped_steps\0\u{3}validation_f1\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.step) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.loss) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.mlmLoss) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.classificationLoss) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.adversarialLoss) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.consistencyLoss) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.samplesPerSecond) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.tokensPerSecond) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self.stepMs) }()
+      case 13: try { try decoder.decodeSingularDoubleField(value: &self.allreduceMs) }()
+      case 14: try { try decoder.decodeSingularUInt64Field(value: &self.skippedSteps) }()
+      case 15: try { try decoder.decodeSingularDoubleField(value: &self.validationF1) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if self.attempt != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 2)
+    }
+    if self.step != 0 {
+      try visitor.visitSingularUInt64Field(value: self.step, fieldNumber: 3)
+    }
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 4)
+    }
+    if self.loss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.loss, fieldNumber: 5)
+    }
+    if self.mlmLoss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.mlmLoss, fieldNumber: 6)
+    }
+    if self.classificationLoss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.classificationLoss, fieldNumber: 7)
+    }
+    if self.adversarialLoss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.adversarialLoss, fieldNumber: 8)
+    }
+    if self.consistencyLoss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.consistencyLoss, fieldNumber: 9)
+    }
+    if self.samplesPerSecond.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.samplesPerSecond, fieldNumber: 10)
+    }
+    if self.tokensPerSecond.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.tokensPerSecond, fieldNumber: 11)
+    }
+    if self.stepMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.stepMs, fieldNumber: 12)
+    }
+    if self.allreduceMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.allreduceMs, fieldNumber: 13)
+    }
+    if self.skippedSteps != 0 {
+      try visitor.visitSingularUInt64Field(value: self.skippedSteps, fieldNumber: 14)
+    }
+    if self.validationF1.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.validationF1, fieldNumber: 15)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Uniguard_V1_TrainProgress, rhs: Uniguard_V1_TrainProgress) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.attempt != rhs.attempt {return false}
+    if lhs.step != rhs.step {return false}
+    if lhs.epoch != rhs.epoch {return false}
+    if lhs.loss != rhs.loss {return false}
+    if lhs.mlmLoss != rhs.mlmLoss {return false}
+    if lhs.classificationLoss != rhs.classificationLoss {return false}
+    if lhs.adversarialLoss != rhs.adversarialLoss {return false}
+    if lhs.consistencyLoss != rhs.consistencyLoss {return false}
+    if lhs.samplesPerSecond != rhs.samplesPerSecond {return false}
+    if lhs.tokensPerSecond != rhs.tokensPerSecond {return false}
+    if lhs.stepMs != rhs.stepMs {return false}
+    if lhs.allreduceMs != rhs.allreduceMs {return false}
+    if lhs.skippedSteps != rhs.skippedSteps {return false}
+    if lhs.validationF1 != rhs.validationF1 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Uniguard_V1_CheckpointReady: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CheckpointReady"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}attempt\0\u{1}step\0\u{1}files\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.step) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.files) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if self.attempt != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 2)
+    }
+    if self.step != 0 {
+      try visitor.visitSingularUInt64Field(value: self.step, fieldNumber: 3)
+    }
+    if !self.files.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.files, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Uniguard_V1_CheckpointReady, rhs: Uniguard_V1_CheckpointReady) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.attempt != rhs.attempt {return false}
+    if lhs.step != rhs.step {return false}
+    if lhs.files != rhs.files {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Uniguard_V1_CheckpointCommitted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CheckpointCommitted"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}step\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.step) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if self.step != 0 {
+      try visitor.visitSingularUInt64Field(value: self.step, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Uniguard_V1_CheckpointCommitted, rhs: Uniguard_V1_CheckpointCommitted) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.step != rhs.step {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2725,7 +3491,7 @@ nonisolated extension Uniguard_V1_StatusReply: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Uniguard_V1_CancelJob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CancelJob"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}reason\0\u{3}task_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2735,6 +3501,7 @@ nonisolated extension Uniguard_V1_CancelJob: SwiftProtobuf.Message, SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.taskIds) }()
       default: break
       }
     }
@@ -2747,12 +3514,16 @@ nonisolated extension Uniguard_V1_CancelJob: SwiftProtobuf.Message, SwiftProtobu
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
     }
+    if !self.taskIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.taskIds, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Uniguard_V1_CancelJob, rhs: Uniguard_V1_CancelJob) -> Bool {
     if lhs.jobID != rhs.jobID {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.taskIds != rhs.taskIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
