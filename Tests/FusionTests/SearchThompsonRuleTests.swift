@@ -62,7 +62,8 @@ final class SearchThompsonRuleTests: XCTestCase {
     }
 
     func testEngineSuccessRuleFeedsTheseUpdates() throws {
-        // Through the engine: a baseline of 0.5; results 0.4 (fail), 0.7 (success), 0.7 (tie: fail).
+        // Through the engine: a baseline of 0.5; a, b, c proposed against it: 0.4 (fail), 0.7 (success), 0.6
+        // (success: it beat the 0.5 it was proposed from); d proposed after b's result: 0.7 (a tie: fail).
         var options = SearchOptions()
         options.baselineF1 = 0.5
         let space = SearchSpace(candidates: ["a", "b"], methods: [.linear], subsets: [.all])
@@ -70,9 +71,11 @@ final class SearchThompsonRuleTests: XCTestCase {
         let a = s.ask(), b = s.ask(), c = s.ask()
         try s.tell(a.id, f1: 0.4)
         try s.tell(b.id, f1: 0.7)
-        try s.tell(c.id, f1: 0.7)
+        try s.tell(c.id, f1: 0.6)
+        let d = s.ask()
+        try s.tell(d.id, f1: 0.7)
         guard case .thompson(let t) = s.strategy else { return XCTFail("not thompson") }
-        assertPosterior(t.subsets[0], 2, 3, "the only subset: 1 success, 2 failures")
+        assertPosterior(t.subsets[0], 3, 3, "the only subset: 2 successes, 2 failures")
     }
 
     func testTopKKeepsTheBestByF1WithTiesByPathAndAtLeastTwo() {

@@ -59,17 +59,19 @@ final class SearchThompsonTests: XCTestCase {
         }
     }
 
-    func testSuccessRuleIsBeatingTheBestKnownWhenTheResultArrives() throws {
+    func testSuccessRuleIsBeatingTheBestKnownWhenTheArmWasProposed() throws {
         var options = SearchOptions()
         options.baselineF1 = 0.5
         var s = try MergeSearch(space: SyntheticReward.space(), strategy: .thompson, seed: 1, options: options)
         let a = s.ask(), b = s.ask(), c = s.ask()
         XCTAssertFalse(try s.tell(a.id, f1: 0.4).success, "below the baseline")
         XCTAssertTrue(try s.tell(b.id, f1: 0.7).success)
-        XCTAssertFalse(try s.tell(c.id, f1: 0.7).success, "ties do not count")
+        XCTAssertTrue(try s.tell(c.id, f1: 0.6).success, "beat the baseline it was proposed against")
+        let d = s.ask()
+        XCTAssertFalse(try s.tell(d.id, f1: 0.7).success, "ties do not count")
         guard case .thompson(let t) = s.strategy else { return XCTFail() }
         let chosen = s.space.subsets.firstIndex(of: b.subset)!
         XCTAssertGreaterThanOrEqual(t.subsets[chosen].alpha, 2, "the subset of the improving arm gained α")
-        XCTAssertEqual(t.subsets.map { $0.alpha + $0.beta - 2 }.reduce(0, +), 3, "one unit per result")
+        XCTAssertEqual(t.subsets.map { $0.alpha + $0.beta - 2 }.reduce(0, +), 4, "one unit per result")
     }
 }

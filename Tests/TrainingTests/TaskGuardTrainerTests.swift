@@ -33,10 +33,13 @@ final class TaskGuardTrainerTests: XCTestCase {
         let texts = val.map(\.text)
         let a = try m.scores(inputs: texts), b = try loaded.scores(inputs: texts)
         for i in a.indices { XCTAssertEqual(a[i], b[i], accuracy: 1e-6) }
-        // transformers' names on disk, so BertForSequenceClassification can load it.
+        // transformers' encoder names on disk; the mean-pooling head under a name BertForSequenceClassification does
+        // not look for (it would pool [CLS] and score differently, so it must not pick our weights up silently).
         let file = try SafetensorsFile(path: out.appendingPathComponent("model.safetensors").path)
         XCTAssertTrue(file.contains("bert.encoder.layer.0.attention.self.query.weight"))
-        XCTAssertTrue(file.contains("classifier.weight"))
+        XCTAssertEqual(loaded.metadata.head, .mean)
+        XCTAssertTrue(file.contains("mean_pooling.classifier.weight") && file.contains("mean_pooling.classifier.bias"))
+        XCTAssertFalse(file.contains("classifier.weight") || file.contains("classifier.bias"))
     }
 
     func testClassifierOnlyTrainingLeavesTheEncoderUntouched() throws {

@@ -120,7 +120,7 @@ public final class GuardModel: @unchecked Sendable {
         // A diverged run must not publish a model that scores NaN for everything.
         try WeightCheck.requireFinite(params, "not writing the model")
         try params.save(to: dir.appendingPathComponent("model.safetensors").path, metadata: ["format": "pt"],
-                        rename: { HeadNames.transformers($0) })
+                        rename: { [meanHead = metadata.head == .mean] in HeadNames.transformers($0, meanPoolingHead: meanHead) })
         let cfg = config.jsonObject(architecture: Self.architecture(metadata.head), extra: [
             "id2label": ["0": "safe", "1": "unsafe"], "label2id": ["safe": 0, "unsafe": 1], "num_labels": 2,
         ])

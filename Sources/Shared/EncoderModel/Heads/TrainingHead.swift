@@ -32,10 +32,17 @@ public enum HeadNames {
     public static let mlmLNBias = "cls.predictions.transform.LayerNorm.bias"
     public static let mlmBias = "cls.predictions.bias"
 
+    /// Where a mean-pooling classifier's tensors are saved: under a name transformers' BertForSequenceClassification
+    /// does not look for, so loading such a model as that class (which pools [CLS] and would score differently)
+    /// reports `classifier.*` as newly initialised instead of silently using our weights (issue 11).
+    public static let meanPoolingPrefix = "mean_pooling."
+
     /// The name transformers' BertFor* classes use for canonical `name` (`pooler.dense.weight` →
-    /// `bert.pooler.dense.weight`; head tensors unchanged). Use as `ParameterStore.save(rename:)`.
-    public static func transformers(_ name: String, prefix: String = "bert.") -> String {
-        name.hasPrefix("classifier.") || name.hasPrefix("cls.") ? name : prefix + name
+    /// `bert.pooler.dense.weight`; head tensors unchanged, or under `meanPoolingPrefix` for a mean-pooling
+    /// classifier). Use as `ParameterStore.save(rename:)`.
+    public static func transformers(_ name: String, prefix: String = "bert.", meanPoolingHead: Bool = false) -> String {
+        if name.hasPrefix("classifier.") { return meanPoolingHead ? meanPoolingPrefix + name : name }
+        return name.hasPrefix("cls.") ? name : prefix + name
     }
 
     /// Initialises head tensors as transformers' `_init_weights` does: Linear weights normal(0, std),

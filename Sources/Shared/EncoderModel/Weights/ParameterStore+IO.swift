@@ -1,8 +1,9 @@
 import Foundation
 
 extension ParameterStore {
-    /// Name prefixes under which Hugging Face checkpoints store encoder tensors.
-    public static let encoderPrefixes = ["", "bert.", "roberta.", "model."]
+    /// Name prefixes under which checkpoints store our tensors: Hugging Face's encoder prefixes, and the one our
+    /// mean-pooling classifier is saved under (`HeadNames.meanPoolingPrefix`).
+    public static let encoderPrefixes = ["", "bert.", "roberta.", "model.", "mean_pooling."]
 
     /// The name `file` uses for our canonical `name`, trying each prefix.
     public static func resolve(_ name: String, in file: SafetensorsFile, prefixes: [String] = encoderPrefixes) -> String? {

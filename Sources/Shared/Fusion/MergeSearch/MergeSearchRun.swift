@@ -15,7 +15,19 @@ public struct MergeSearchRun: Sendable {
     public init(spec: MergeSearchSpec, ranking: CandidateRanking, strategy: SearchStrategyKind) throws {
         let space = spec.searchSpace(candidates: ranking.kept, instructionCount: ranking.instructionCount)
         self.init(spec: spec, ranking: ranking,
-                  engine: try MergeSearch(space: space, strategy: strategy, seed: spec.seed, options: spec.searchOptions))
+                  engine: try MergeSearch(space: space, strategy: strategy, seed: spec.seed, options: Self.options(spec, ranking)))
+    }
+
+    /// The spec's search options, completed from the ranking as the paper runs the search: an arm succeeds only by
+    /// beating the best single candidate (unless the spec sets `baseline_f1`), and the first arm weighs the
+    /// candidates by their own F1.
+    static func options(_ spec: MergeSearchSpec, _ ranking: CandidateRanking) -> SearchOptions {
+        var options = spec.searchOptions
+        guard !ranking.scores.isEmpty else { return options }
+        if options.baselineF1 == nil { options.baselineF1 = ranking.bestSingleF1 }
+        let f1 = Dictionary(ranking.scores.map { ($0.path, $0.f1) }, uniquingKeysWith: max)
+        options.candidateF1 = ranking.kept.map { f1[$0] ?? 0 }
+        return options
     }
 
     /// A search resumed from a stored engine.

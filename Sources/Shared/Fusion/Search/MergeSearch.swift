@@ -3,8 +3,13 @@ import Runtime
 /// in any order and with any number of arms in flight (a cluster evaluates many at once).
 ///
 /// Success rule (all strategies see it; Thompson learns from it): a result is a success when its F1 is strictly
-/// above the best F1 known when the result arrives, starting from `options.baselineF1` (or, without a baseline,
-/// the first result always succeeds).
+/// above the reference the arm was proposed from — the best F1 known when it was handed out, starting from
+/// `options.baselineF1` (the best single candidate's F1 in a merge search; without a baseline the first result
+/// always succeeds). Measuring against the reference at proposal, not at arrival, keeps credit fair when many arms
+/// are in flight: an arm that improved on what it was proposed from is not failed because a sibling finished first.
+///
+/// The first arm's weights are proportional to the candidates' own F1 (`options.candidateF1`, the paper's
+/// initialisation) when they are known; its subset and method come from the strategy.
 ///
 /// Deterministic: the same seed and the same sequence of ask/tell calls give the same arms. A value type and
 /// Codable, so a coordinator can persist the whole state (posteriors, pending arms, history, generator) and resume.
@@ -35,6 +40,9 @@ public struct MergeSearch: Codable, Sendable {
     public struct PendingArm: Codable, Sendable, Equatable {
         public let arm: MergeArm
         public let choice: ArmChoice
+        /// The F1 this arm must beat to count as a success: the best known when it was proposed (nil: none yet,
+        /// and for arms stored before this field existed).
+        public let reference: Double?
     }
 
     public init(space: SearchSpace, strategy kind: SearchStrategyKind, seed: UInt64, options: SearchOptions = SearchOptions()) throws {
@@ -62,19 +70,22 @@ public struct MergeSearch: Codable, Sendable {
     public mutating func ask() -> MergeArm {
         let context = SearchContext(best: bestChoice, bestF1: best?.f1,
                                     completed: history.count, inFlight: pending.map(\.choice))
-        let choice: ArmChoice
+        var choice: ArmChoice
         switch strategy {
         case .thompson(var s): choice = s.propose(space, options, context, &rng); strategy = .thompson(s)
         case .random(var s): choice = s.propose(space, options, context, &rng); strategy = .random(s)
         case .epsilonGreedy(var s): choice = s.propose(space, options, context, &rng); strategy = .epsilonGreedy(s)
         case .ucb(var s): choice = s.propose(space, options, context, &rng); strategy = .ucb(s)
         }
+        if history.isEmpty, pending.isEmpty, let initial = options.initialWeights(candidates: space.candidates.count) {
+            choice.weights = initial
+        }
         let method = space.methods[choice.method]
         let arm = MergeArm(id: ArmID(nextID), method: method, weights: choice.weights, subset: space.subsets[choice.subset],
                            instruction: space.instructionCount > 1 ? choice.instruction : nil,
                            parameters: space.parameters(for: method))
         nextID += 1
-        pending.append(PendingArm(arm: arm, choice: choice))
+        pending.append(PendingArm(arm: arm, choice: choice, reference: best?.f1 ?? options.baselineF1))
         return arm
     }
 
@@ -84,7 +95,7 @@ public struct MergeSearch: Codable, Sendable {
         guard let i = pending.firstIndex(where: { $0.arm.id == id }) else { throw SearchError.unknownArm(id) }
         guard f1.isFinite, (0...1).contains(f1) else { throw SearchError.badReward(id, f1) }
         let p = pending.remove(at: i)
-        let threshold = best?.f1 ?? options.baselineF1 ?? -Double.infinity
+        let threshold = p.reference ?? -Double.infinity
         let success = f1 > threshold
         switch strategy {
         case .thompson(var s): s.observe(p.choice, f1: f1, success: success, space, options); strategy = .thompson(s)

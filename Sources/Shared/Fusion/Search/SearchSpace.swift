@@ -59,6 +59,9 @@ public struct SearchOptions: Codable, Sendable, Equatable {
     public var prior = BetaPosterior(alpha: 1, beta: 1)
     /// Success threshold before any result: e.g. the top-1 model's own validation F1 (nil: the first result succeeds).
     public var baselineF1: Double?
+    /// Each candidate's own validation F1, in the space's candidate order: the first arm's weights are proportional
+    /// to them (nil: the strategy chooses the first weights too).
+    public var candidateF1: [Double]?
     /// Epsilon-greedy: probability of a fully random arm.
     public var epsilon = 0.2
     /// Epsilon-greedy: standard deviation of the Gaussian added to the best arm's weights.
@@ -71,4 +74,11 @@ public struct SearchOptions: Codable, Sendable, Equatable {
     public var ucbResolution = 10
 
     public init() {}
+
+    /// The first arm's weights: `candidateF1` normalised, when it fits the space and sums to more than 0.
+    func initialWeights(candidates: Int) -> [Double]? {
+        guard let f1 = candidateF1, f1.count == candidates, f1.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return nil }
+        let total = f1.reduce(0, +)
+        return total > 0 ? f1.map { $0 / total } : nil
+    }
 }

@@ -5,7 +5,7 @@ import Runtime
 /// Ask: sample every weight posterior and normalise the samples into weights; for subset, method and instruction
 /// take the option whose sampled value is highest.
 ///
-/// Tell (the engine decides `success`: F1 strictly above the best F1 known when the result arrives, starting
+/// Tell (the engine decides `success`: F1 strictly above the best F1 known when the arm was proposed, starting
 /// from `SearchOptions.baselineF1`):
 /// - subset, method, instruction: the chosen one gets α += 1 on success, β += 1 on failure.
 /// - model weights: every model takes part in every arm, so crediting all of them alike would move the weight
