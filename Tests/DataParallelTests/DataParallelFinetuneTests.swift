@@ -73,6 +73,25 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
 
     func testClassifierFineTuningThreeRanksMatchesOneProcess() throws { try check(.cft, ranks: 3) }
 
+    /// A diverging run: every rank skips the same non-finite steps and stops with the same error at the same
+    /// step (none waits forever in a reduce the others skipped).
+    func testNonFiniteStepsAreSkippedAlikeOnEveryRank() throws {
+        var o = Self.options(.fft)
+        o.lr = 1e30; o.maxGradNorm = 1e30; o.epochs = 3
+        let base = base!, diverging = o
+        let outcomes = try RankThreads.run(3, store: store("diverge")) { reducer -> String in
+            do {
+                _ = try Self.finetune(base: base, options: diverging, output: nil, reducer: reducer)
+                return "finished"
+            } catch let error as TrainingError {
+                return "\(error)"
+            }
+        }
+        print("DataParallelFinetuneTests: diverging 3-rank run: \(outcomes[0])")
+        XCTAssertTrue(outcomes[0].contains("NaN"), outcomes[0])
+        XCTAssertEqual(Set(outcomes).count, 1, "ranks disagree: \(outcomes)")
+    }
+
     /// The data order is a pure function of (seed, epoch) and equals the order the loop drew before.
     func testEpochOrderReplaysTheSeededShuffles() {
         var rng = RandomSource(seed: RandomSource.key(11, 0x5EED))
