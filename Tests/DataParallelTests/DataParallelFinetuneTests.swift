@@ -18,6 +18,8 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
         var params: [Float]
         var losses: [Double]
         var step: Int
+        /// Each epoch's validation confusion counts (tp, fp, tn, fn).
+        var validation: [[Int]]
     }
 
     var base: URL!
@@ -40,11 +42,13 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
         let checkpoint = try resume.map { try FinetuneCheckpoint.locate($0) }
         let model = try checkpoint?.loadModel() ?? GuardModel.fromBase(base, metadata: GuardMetadata(policy: "t", instruction: "test policy",
             inputFormat: .prompt, head: .mean, maxLength: 16), seed: 1)
-        let run = try FinetuneRun(model: model, options: options, examples: examples, output: output, reducer: reducer)
+        let validation = TestSupport.tinyExamples(11, seed: 9).map { (text: $0.text, unsafe: $0.label == 1) }
+        let run = try FinetuneRun(model: model, options: options, examples: examples, validation: validation, output: output, reducer: reducer)
         if let checkpoint { try run.resume(from: checkpoint) }
         var losses: [Double] = []
-        try run.run(onProgress: { losses.append($0.loss) })
-        return RankResult(params: model.params.values.array, losses: losses, step: run.step)
+        let summaries = try run.run(onProgress: { losses.append($0.loss) })
+        return RankResult(params: model.params.values.array, losses: losses, step: run.step,
+                          validation: summaries.map { s in s.validation.map { [$0.counts.tp, $0.counts.fp, $0.counts.tn, $0.counts.fn] } ?? [] })
     }
 
     func ranks(_ size: Int, _ o: TrainingOptions, name: String, output: URL? = nil, resume: URL? = nil) throws -> [RankResult] {
@@ -63,7 +67,12 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
         print("DataParallelFinetuneTests: \(mode.rawValue), \(size) ranks, batch 6 of 20 samples, 8 steps: max |Δparam| vs one process \(diff)")
         XCTAssertLessThan(diff, Self.tolerance)
         XCTAssertEqual(one.step, 8)
-        for r in many { XCTAssertEqual(r.losses, many[0].losses, "every rank reports the same global loss") }
+        for r in many {
+            XCTAssertEqual(r.losses, many[0].losses, "every rank reports the same global loss")
+            XCTAssertEqual(r.validation, one.validation, "validation scored in shares gives the one-process counts on every rank")
+        }
+        XCTAssertEqual(one.validation.count, 2)
+        XCTAssertEqual(one.validation.first?.reduce(0, +), 11)
         for (a, b) in zip(one.losses, many[0].losses) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(a))) }
     }
 
