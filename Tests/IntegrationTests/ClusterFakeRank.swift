@@ -127,6 +127,19 @@ extension FakeWorker {
     }
 }
 
+/// The next train task of each worker, pumping all of them meanwhile (a worker left waiting would miss heartbeats).
+func nextTrainTasks(_ workers: [FakeWorker], timeout: TimeInterval = 30) throws -> [Uniguard_V1_TaskAssignment] {
+    var found: [Int: Uniguard_V1_TaskAssignment] = [:]
+    let deadline = Date().addingTimeInterval(timeout)
+    while found.count < workers.count && Date() < deadline {
+        for (i, worker) in workers.enumerated() where found[i] == nil {
+            found[i] = try? worker.nextTrainTask(timeout: 0.15)
+        }
+    }
+    guard found.count == workers.count else { throw TestFailure("no train task for \(workers.indices.filter { found[$0] == nil }.map { workers[$0].id }) within \(timeout) s") }
+    return workers.indices.map { found[$0]! }
+}
+
 extension TestCluster {
     /// A tiny base model and a small GIP corpus in the cluster directory, and a pretrain job over them.
     func writePretrainJob(steps: Int, checkpointEvery: Int, workers: Int, batch: Int = 4, output: String? = nil) throws -> String {

@@ -198,7 +198,8 @@ final class TrainingCoordinatorTests: XCTestCase {
         // Both still run generation 1: the coordinator cancels those tasks, then forms generation 2.
         XCTAssertEqual(try a.nextTaskCancel(timeout: 20).taskIds, [ta.taskID])
         XCTAssertEqual(try b.nextTaskCancel(timeout: 20).taskIds, [tb.taskID])
-        let na = try a.nextTrainTask(timeout: 20), nb = try b.nextTrainTask(timeout: 20)
+        let next = try nextTrainTasks([a, b], timeout: 20)
+        let na = next[0], nb = next[1]
         XCTAssertEqual(na.taskID, "\(job)/gen-2/rank-0")
         XCTAssertEqual(nb.taskID, "\(job)/gen-2/rank-1")
         XCTAssertEqual(na.trainStep.step, 4, "from the last committed checkpoint")
