@@ -174,6 +174,31 @@ final class TrainingCoordinatorTests: XCTestCase {
         XCTAssertEqual(try cluster.job(job)["state"] as? String, "cancelled")
     }
 
+    /// A worker that registers while a generation runs joins at the next checkpoint commit: the ranks stop there and
+    /// generation 2 starts from that step with both.
+    func testIdleWorkerJoinsAtTheNextCheckpointCommit() throws {
+        let cluster = try TestCluster(name: "train-join")
+        defer { cluster.shutdown() }
+        try cluster.startCoordinator()
+        let job = try cluster.submit(try cluster.writePretrainJob(steps: 6, checkpointEvery: 2, workers: 1))
+        let a = try FakeWorker("w-a", endpoint: cluster.endpoint), b = try FakeWorker("w-b", endpoint: cluster.endpoint)
+        try a.register()
+        let ta = try a.nextTrainTask()
+        XCTAssertEqual(ta.trainStep.ringSize, 1)
+        try b.register()
+        try b.waitUntil("w-b registered") { try cluster.workerIDs() == ["w-a", "w-b"] }
+        try a.progress(ta.taskID, step: 2, loss: 2)
+        _ = try a.offerCheckpoint(ta.taskID, step: 2, files: FakeCheckpoint.files(step: 2, modelBytes: 2000), jobID: job).get()
+        try b.heartbeat()
+        XCTAssertEqual(try a.nextTaskCancel(timeout: 10).taskIds, [ta.taskID], "the ranks stop at the committed step")
+        let next = try nextTrainTasks([a, b], timeout: 20)
+        XCTAssertEqual(next.map(\.taskID), ["\(job)/gen-2/rank-0", "\(job)/gen-2/rank-1"])
+        XCTAssertEqual(next.map(\.trainStep.step), [2, 2])
+        XCTAssertEqual(next.map(\.trainStep.ringSize), [2, 2])
+        let generations = try XCTUnwrap(try cluster.job(job)["generations"] as? [[String: Any]])
+        XCTAssertEqual(generations.first?["end_reason"] as? String, "worker(s) w-b join at step 2")
+    }
+
     /// kill -9 of the coordinator after a commit: on restart the job resumes from the committed checkpoint as
     /// generation 2 once both workers are back, and the ranks of generation 1 they still run are cancelled.
     func testCoordinatorKillResumesFromTheCommittedCheckpoint() throws {

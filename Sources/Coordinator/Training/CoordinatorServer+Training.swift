@@ -111,7 +111,13 @@ extension CoordinatorServer {
     func formGeneration(_ job: TrainingRuntime) {
         guard job.state == .running, job.current == nil, job.fetch == nil, !job.trainingFinished else { return }
         let candidates = eligibleTrainingWorkers()
-        guard candidates.count >= job.minimumMembers, !candidates.isEmpty else { return }
+        var needed = job.minimumMembers
+        if let expected = job.expectedMembers {
+            // Wait for the expected workers still alive to stop their old ranks, but not forever.
+            let alive = expected.filter { membership.member($0) != nil }.count
+            needed = UnixTime.nowMs() >= job.expectedUntilUnixMs ? 1 : max(1, alive)
+        }
+        guard candidates.count >= needed, !candidates.isEmpty else { return }
         let members = Array(candidates.prefix(job.prepared.spec.batch))
         let number = job.lastGeneration + 1
         let now = UnixTime.nowMs()
@@ -149,14 +155,18 @@ extension CoordinatorServer {
 
     /// Ends the current generation: committed, then every rank still reachable is told to stop its task. The next
     /// generation forms on a later turn from the workers then free (survivors, joiners), from the committed step.
-    func endGeneration(_ job: TrainingRuntime, reason: String, failure: Bool) {
+    func endGeneration(_ job: TrainingRuntime, reason: String, failure: Bool, joiners: [String] = []) {
         guard let g = job.current else { return }
         if job.fetch != nil { abandonFetch(job, reason: "generation \(g.number) ended") }
         do { try store.transaction { try store.endGeneration(job: job.id, generation: g.number, endedMs: UnixTime.nowMs(), reason: reason) } }
         catch { storeFailed(error, "generation end") }
         job.current = nil
-        // After the first generation, whoever is left carries on (fewer ranks, same global batch).
+        // The next generation: the members still here and the joiners, once they stopped their old ranks (a step);
+        // after that wait, whoever is free carries on (fewer ranks, same global batch).
         job.minimumMembers = 1
+        job.expectedMembers = Set(g.members.filter { membership.member($0) != nil } + joiners)
+        let slowestStepMs = g.ranks.map(\.stepMs).max() ?? 0
+        job.expectedUntilUnixMs = UnixTime.nowMs() + UInt64(max(30_000, 3 * slowestStepMs))
         let message = "generation \(g.number) ended: \(reason)"
         if failure { logger.warning("\(job.id): \(message)") } else { logger.info("\(job.id): \(message)") }
         cancelTasks(of: job, g.ranks, reason: message)

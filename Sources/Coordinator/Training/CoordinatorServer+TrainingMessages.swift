@@ -215,7 +215,8 @@ extension CoordinatorServer {
         let members = Set(g.members)
         let joiners = eligibleWorkersForJoin().filter { !members.contains($0) }
         if !joiners.isEmpty, g.ranks.count < job.prepared.spec.batch {
-            endGeneration(job, reason: "worker(s) \(joiners.joined(separator: ", ")) join at step \(checkpoint.step)", failure: false)
+            endGeneration(job, reason: "worker(s) \(joiners.joined(separator: ", ")) join at step \(checkpoint.step)", failure: false,
+                          joiners: joiners)
         }
     }
 

@@ -57,6 +57,10 @@ final class TrainingRuntime {
     /// Members a new generation needs before it may start: `workers` at first and after a restart; after a
     /// disturbance the survivors carry on (fewer ranks, same global batch).
     var minimumMembers: Int
+    /// After a generation ends: the workers expected in the next one (its live members and joiners) and how long to
+    /// wait for them to stop their old ranks; then whoever is free forms it. Nil: `minimumMembers` strictly.
+    var expectedMembers: Set<String>?
+    var expectedUntilUnixMs: UInt64 = 0
     /// Generations ended by a failure in a row with no checkpoint committed in between (guards against a loop).
     var failedGenerations = 0
     /// A checkpoint being pulled from rank 0.
