@@ -72,12 +72,16 @@ final class TrainingJobSpecTests: XCTestCase {
         XCTAssertEqual(spec.data, "/jobs/train.jsonl")
         XCTAssertEqual(spec.validation, "/jobs/val.jsonl")
         let s = try XCTUnwrap(spec.finetune)
-        XCTAssertEqual(s["mode"], .text("cft"))
-        XCTAssertEqual(s["input"], .text("instruction"))
-        XCTAssertEqual(s["head"], .text("cls"))
-        XCTAssertEqual(s["epochs"], .int(2))
-        XCTAssertEqual(s["batch"], .int(4))
-        XCTAssertEqual(s["max_length"], .int(128), "the defaults of uniguard train")
+        XCTAssertEqual(s.mode, .cft)
+        XCTAssertEqual(s.input, .instruction)
+        XCTAssertEqual(s.head, .cls)
+        XCTAssertEqual(s.epochs, 2)
+        XCTAssertEqual(s.batch, 4)
+        XCTAssertEqual(s.maxLength, 128, "the defaults of uniguard train")
+        XCTAssertEqual(s.train, "/jobs/train.jsonl")
+        XCTAssertEqual(s.val, "/jobs/val.jsonl")
+        // The worker decodes exactly these settings.
+        XCTAssertEqual(try JSONDecoder().decode(FinetuneSettings.self, from: JSONEncoder().encode(s)), s)
         XCTAssertEqual(spec.policy, "safety")
         XCTAssertEqual(spec.epochs, 2)
     }
@@ -109,6 +113,8 @@ final class TrainingJobSpecTests: XCTestCase {
             ("kind: finetune\npolicy: p", "train"),
             ("kind: finetune\ntrain: t.jsonl\npolicy: p\nmode: lora", "mode"),
             ("kind: finetune\ntrain: t.jsonl\npolicy: p\nmlm_weight: 1", "mlm_weight"),
+            ("kind: finetune\ntrain: t.jsonl\npolicy: p\nwarmup_ratio: 0.1", "warmup_ratio"),
+            ("kind: finetune\ntrain: t.jsonl\npolicy: p\nskip_invalid: 3", "skip_invalid"),
             ("kind: train\n", "kind"),
             ("- a\n- b\n", "(document)"),
         ]
@@ -168,16 +174,23 @@ final class TrainingJobSpecTests: XCTestCase {
         let dir = TestSupport.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try TestSupport.tinyBase(in: dir.appendingPathComponent("base"))
-        let lines = (0..<30).map { "{\"policy\":\"\($0 < 21 ? "safety" : "other")\",\"prompt\":\"p \($0)\",\"label\":\"safe\",\"source\":\"t\"}" }
+        let lines = (0..<30).map { "{\"policy\":\"\($0 < 21 ? "safety" : "prompt_injection")\",\"prompt\":\"p \($0)\",\"label\":\"safe\",\"source\":\"t\"}" }
         try (lines.joined(separator: "\n") + "\n").write(toFile: dir.appendingPathComponent("train.jsonl").path, atomically: true, encoding: .utf8)
         let spec = try parse("kind: finetune\ntrain: train.jsonl\npolicy: safety\nepochs: 3\nbatch: 4\nmax_length: 32\nbase: \(base.path)\n", base: dir.path)
         let prepared = try PreparedTraining.prepare(spec, stateDirectory: dir.appendingPathComponent("state").path)
         XCTAssertEqual(prepared.records, 21)
         XCTAssertEqual(prepared.totalSteps, 3 * 6, "3 epochs x ceil(21 / 4)")
-        let settings = try JSONSerialization.jsonObject(with: Data(prepared.settingsJSON.utf8)) as? [String: Any]
-        XCTAssertEqual(settings?["policy"] as? String, "safety")
-        XCTAssertEqual(settings?["batch"] as? Int, 4)
-        let none = try parse("kind: finetune\ntrain: train.jsonl\npolicy: nobody\nbase: \(base.path)\nmax_length: 32\n", base: dir.path)
+        let settings = try JSONDecoder().decode(FinetuneSettings.self, from: Data(prepared.settingsJSON.utf8))
+        XCTAssertEqual(settings.policy, "safety")
+        XCTAssertEqual(settings.batch, 4)
+        XCTAssertEqual(settings.epochs, 3)
+        // A policy of the pack without samples, and one the pack does not have.
+        let none = try parse("kind: finetune\ntrain: train.jsonl\npolicy: toxicity\nbase: \(base.path)\nmax_length: 32\n", base: dir.path)
         XCTAssertThrowsError(try PreparedTraining.prepare(none, stateDirectory: dir.path)) { XCTAssertEqual(($0 as? JobSpecError)?.key, "policy") }
+        let unknown = try parse("kind: finetune\ntrain: train.jsonl\npolicy: nobody\nbase: \(base.path)\nmax_length: 32\n", base: dir.path)
+        XCTAssertThrowsError(try PreparedTraining.prepare(unknown, stateDirectory: dir.path)) {
+            XCTAssertEqual(($0 as? JobSpecError)?.key, "policy")
+            XCTAssertTrue("\($0)".contains("nobody"), "\($0)")
+        }
     }
 }

@@ -61,13 +61,15 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
                                     totalSteps: options.steps,
                                     settingsJSON: String(decoding: try encoder.encode(options), as: UTF8.self))
         case .finetune:
-            let policy = spec.policy ?? ""
-            let samples = try countSamples(spec.data, policy: policy, key: "train")
+            let settings = spec.finetune ?? FinetuneSettings(train: spec.data, policy: spec.policy ?? "")
+            let policy = settings.policy
+            try checkPolicy(policy, pack: settings.policies)
+            let samples = try countSamples(spec.data, policy: policy, key: "train", skipInvalid: settings.skipInvalid)
             guard samples > 0 else {
                 throw JobSpecError(source: spec.name, key: "policy", reason: "\(spec.data) has no samples for policy '\(policy)'")
             }
             let validation = try spec.validation.map { path -> Blob in
-                _ = try countSamples(path, policy: policy, key: "val")
+                _ = try countSamples(path, policy: policy, key: "val", skipInvalid: settings.skipInvalid)
                 return try blob(path, key: "val", knownHash: knownHash)
             }
             let steps = spec.epochs * ((samples + spec.batch - 1) / spec.batch)
@@ -75,7 +77,7 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             return PreparedTraining(spec: spec, base: base, data: try blob(spec.data, key: "train", knownHash: knownHash),
                                     records: samples, index: nil, validation: validation, totalSteps: steps,
-                                    settingsJSON: String(decoding: try encoder.encode(spec.finetune ?? [:]), as: UTF8.self))
+                                    settingsJSON: String(decoding: try encoder.encode(settings), as: UTF8.self))
         }
     }
 
@@ -125,10 +127,10 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
     }
 
     /// Samples of `policy` in a JSONL file, streamed; a bad line is an error naming file:line:field.
-    static func countSamples(_ path: String, policy: String, key: String) throws -> Int {
+    static func countSamples(_ path: String, policy: String, key: String, skipInvalid: Bool) throws -> Int {
         _ = try fileStamp(path, key: key)
         do {
-            let reader = try SampleReader(path: path)
+            let reader = try SampleReader(path: path, skipInvalid: skipInvalid)
             var count = 0
             while let sample = try reader.nextSample() {
                 if sample.policy == policy { count += 1 }
@@ -136,6 +138,18 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
             return count
         } catch let error as SampleError {
             throw JobSpecError(source: "job", key: key, reason: error.description)
+        }
+    }
+
+    /// The policy must be in the pack the job names, or in the bundled pack when it can be found here.
+    static func checkPolicy(_ policy: String, pack directory: String?) throws {
+        guard let directory = directory ?? PolicyPack.locateBundled() else { return }
+        let pack: PolicyPack
+        do { pack = try PolicyPack.load(directory: directory) } catch {
+            throw JobSpecError(source: "job", key: "policies", reason: "\(directory): \(error)")
+        }
+        do { _ = try pack.policy(policy) } catch {
+            throw JobSpecError(source: "job", key: "policy", reason: "\(error)")
         }
     }
 
@@ -182,8 +196,8 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
         task.shard = shard
         task.shardSizeBytes = data.size
         task.learningRate = Double(spec.pretrain?.lr ?? 0)
-        if case .number(let lr)? = spec.finetune?["lr"] { task.learningRate = lr }
-        task.seed = spec.pretrain?.seed ?? UInt64(spec.finetune?["seed"]?.intValue ?? 42)
+        if let lr = spec.finetune?.lr { task.learningRate = lr }
+        task.seed = spec.pretrain?.seed ?? spec.finetune?.seed ?? 42
         task.ringPeers = peers
         task.ringRank = UInt32(rank)
         task.ringSize = UInt32(peers.count)

@@ -1,4 +1,5 @@
 import Foundation
+import Guards
 import Training
 
 /// A `kind: pretrain` or `kind: finetune` cluster job as submitted: paths resolved against the job file, every
@@ -23,45 +24,17 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     public var validation: String?
     /// Pretrain: the settings of `uniguard pretrain` (global batch).
     public var pretrain: PretrainOptions?
-    /// Finetune: the settings of `uniguard train`, snake_case keys to JSON values (global batch). Encoded as an object
-    /// because the Codable fine-tuning settings type lives on the training helper's branch (h-train-dp).
-    public var finetune: [String: FinetuneValue]?
+    /// Finetune: the settings of `uniguard train` (Training.FinetuneSettings; global batch; paths on the coordinator).
+    public var finetune: FinetuneSettings?
     public var rendezvousTimeoutMs: Int
     public var collectiveTimeoutMs: Int
 
-    /// A fine-tuning setting's value (JSON scalar).
-    public enum FinetuneValue: Codable, Sendable, Equatable {
-        case int(Int)
-        case number(Double)
-        case text(String)
-        case flag(Bool)
-
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if let b = try? c.decode(Bool.self) { self = .flag(b) } else if let i = try? c.decode(Int.self) { self = .int(i) }
-            else if let d = try? c.decode(Double.self) { self = .number(d) } else { self = .text(try c.decode(String.self)) }
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.singleValueContainer()
-            switch self {
-            case .int(let i): try c.encode(i)
-            case .number(let d): try c.encode(d)
-            case .text(let s): try c.encode(s)
-            case .flag(let b): try c.encode(b)
-            }
-        }
-
-        var intValue: Int? { if case .int(let i) = self { i } else { nil } }
-        var textValue: String? { if case .text(let s) = self { s } else { nil } }
-    }
-
     /// The global batch.
-    public var batch: Int { pretrain?.batch ?? finetune?["batch"]?.intValue ?? 16 }
-    public var maxLength: Int { pretrain?.maxLength ?? finetune?["max_length"]?.intValue ?? 128 }
-    public var checkpointEvery: Int { pretrain?.checkpointEvery ?? finetune?["checkpoint_every"]?.intValue ?? 0 }
-    public var policy: String? { finetune?["policy"]?.textValue }
-    public var epochs: Int { finetune?["epochs"]?.intValue ?? 1 }
+    public var batch: Int { pretrain?.batch ?? finetune?.batch ?? 16 }
+    public var maxLength: Int { pretrain?.maxLength ?? finetune?.maxLength ?? 128 }
+    public var checkpointEvery: Int { pretrain?.checkpointEvery ?? finetune?.checkpointEvery ?? 0 }
+    public var policy: String? { finetune?.policy }
+    public var epochs: Int { finetune?.epochs ?? 1 }
 }
 
 /// Reads `kind: pretrain | finetune` job YAML. Keys are the CLI options in snake_case (see `pretrainKeys`,
@@ -79,12 +52,8 @@ public struct TrainingSpecParser: Sendable {
         "lr": "peak learning rate",
         "max_length": "truncate inputs to N tokens",
         "seed": "random seed",
-        "checkpoint_every": "steps between checkpoints (0: only the final one)",
+        "checkpoint_every": "steps between checkpoints (pretrain default 100; finetune default 0: only the final one)",
         "dropout": "use dropout (default true)",
-        "warmup_ratio": "share of steps warming up the learning rate",
-        "weight_decay": "AdamW weight decay",
-        "max_grad_norm": "gradient clipping norm",
-        "max_non_finite_steps": "non-finite losses tolerated in a row",
         "rendezvous_timeout_ms": "how long a generation's ranks may take to meet (default 120000)",
         "collective_timeout_ms": "how long one all-reduce may wait for peers (default 300000)",
     ]
@@ -93,11 +62,14 @@ public struct TrainingSpecParser: Sendable {
         "steps": "total optimizer steps", "mlm_weight": "MLM weight", "vat_weight": "Alice++ weight",
         "cls_weight": "classification weight", "vat_epsilon": "Alice++ perturbation size", "vat_xi": "Alice++ probe size",
         "mask_rate": "MLM masking rate",
+        "warmup_ratio": "share of steps warming up the learning rate", "weight_decay": "AdamW weight decay",
+        "max_grad_norm": "gradient clipping norm", "max_non_finite_steps": "non-finite losses tolerated in a row",
     ]
     public static let finetuneKeys: [String: String] = [
         "train": "training samples JSONL", "val": "validation samples JSONL", "policy": "policy id",
         "epochs": "passes over the training samples", "mode": "fft | cft", "input": "prompt | instruction",
-        "head": "mean | cls",
+        "head": "mean | cls", "policies": "policy pack directory (default: the bundled policies/)",
+        "skip_invalid": "skip malformed sample lines instead of refusing the job",
     ]
 
     /// Parses YAML text; `source` names it in errors and `baseDirectory` anchors relative paths.
@@ -125,10 +97,6 @@ public struct TrainingSpecParser: Sendable {
         let seed = try r.int("seed", in: 0...Int.max)
         let checkpointEvery = try r.int("checkpoint_every", in: 0...100_000_000)
         let dropout = try r.bool("dropout")
-        let warmup = try r.number("warmup_ratio", "must be in [0, 1]") { (0...1).contains($0) }
-        let decay = try r.number("weight_decay", "must be at least 0") { $0 >= 0 }
-        let clip = try r.number("max_grad_norm", positive) { $0 > 0 }
-        let nonFinite = try r.int("max_non_finite_steps", in: 0...1_000_000)
 
         var spec = TrainingJobSpec(
             kind: kind, name: try r.string("name") ?? (source as NSString).lastPathComponent, workers: workers,
@@ -147,10 +115,10 @@ public struct TrainingSpecParser: Sendable {
             if let seed { o.seed = UInt64(seed) }
             if let checkpointEvery { o.checkpointEvery = checkpointEvery }
             if let dropout { o.dropout = dropout }
-            if let warmup { o.warmupRatio = warmup }
-            if let decay { o.weightDecay = Float(decay) }
-            if let clip { o.maxGradNorm = Float(clip) }
-            if let nonFinite { o.maxNonFiniteSteps = nonFinite }
+            if let v = try r.number("warmup_ratio", "must be in [0, 1]", { (0...1).contains($0) }) { o.warmupRatio = v }
+            if let v = try r.number("weight_decay", "must be at least 0", { $0 >= 0 }) { o.weightDecay = Float(v) }
+            if let v = try r.number("max_grad_norm", positive, { $0 > 0 }) { o.maxGradNorm = Float(v) }
+            if let v = try r.int("max_non_finite_steps", in: 0...1_000_000) { o.maxNonFiniteSteps = v }
             let nonNegative = "must be at least 0"
             if let v = try r.number("mlm_weight", nonNegative, { $0 >= 0 }) { o.mlmWeight = Float(v) }
             if let v = try r.number("vat_weight", nonNegative, { $0 >= 0 }) { o.vatWeight = Float(v) }
@@ -167,20 +135,24 @@ public struct TrainingSpecParser: Sendable {
             guard let policy = try r.string("policy"), !policy.isEmpty else { throw r.fail("policy", "missing: the policy id to train") }
             spec.data = train
             spec.validation = try r.path("val")
-            // The defaults of `uniguard train` (TrainingOptions), spelled out so every rank reads the same settings.
-            var s: [String: TrainingJobSpec.FinetuneValue] = [
-                "policy": .text(policy), "epochs": .int(try r.int("epochs", in: 1...100_000) ?? 3),
-                "mode": .text(try r.choice("mode", ["fft", "cft"]) ?? "fft"),
-                "input": .text(try r.choice("input", ["prompt", "instruction"]) ?? "prompt"),
-                "head": .text(try r.choice("head", ["mean", "cls"]) ?? "mean"),
-                "batch": .int(batch ?? 16), "lr": .number(lr ?? 5e-5), "max_length": .int(maxLength ?? 128),
-                "seed": .int(seed ?? 42), "dropout": .flag(dropout ?? true), "warmup_ratio": .number(warmup ?? 0.1),
-                "weight_decay": .number(decay ?? 0.01), "max_grad_norm": .number(clip ?? 1),
-                "max_non_finite_steps": .int(nonFinite ?? 3), "checkpoint_every": .int(checkpointEvery ?? 100),
-            ]
-            s["train"] = .text(train)
-            if let val = spec.validation { s["val"] = .text(val) }
-            spec.finetune = s
+            // Unset keys keep the defaults of `uniguard train` (FinetuneSettings).
+            var f = FinetuneSettings(train: train, policy: policy)
+            f.base = spec.base
+            f.val = spec.validation
+            f.policies = try r.path("policies")
+            if let v = try r.int("epochs", in: 1...100_000) { f.epochs = v }
+            if let v = try r.choice("mode", TrainingOptions.Mode.allCases.map(\.rawValue)) { f.mode = TrainingOptions.Mode(rawValue: v)! }
+            if let v = try r.choice("input", ["prompt", "instruction"]) { f.input = GuardMetadata.InputFormat(rawValue: v)! }
+            if let v = try r.choice("head", ["mean", "cls"]) { f.head = GuardMetadata.HeadKind(rawValue: v)! }
+            if let batch { f.batch = batch }
+            if let lr { f.lr = lr }
+            if let maxLength { f.maxLength = maxLength }
+            if let seed { f.seed = UInt64(seed) }
+            if let dropout { f.dropout = dropout }
+            if let checkpointEvery { f.checkpointEvery = checkpointEvery }
+            if let v = try r.bool("skip_invalid") { f.skipInvalid = v }
+            if let problem = f.problems().first { throw r.fail("(settings)", problem) }
+            spec.finetune = f
         }
         return spec
     }
