@@ -166,6 +166,11 @@ final class TrainingJobSpecTests: XCTestCase {
         XCTAssertThrowsError(try PreparedTraining.prepare(spec, stateDirectory: state)) {
             XCTAssertTrue("\($0)".contains("corpus.jsonl:2"), "names file:line: \($0)")
         }
+        // The export would replace its output: never an input, never a directory that is not a model.
+        let overBase = try parse("kind: pretrain\ncorpus: corpus.jsonl\nbase: \(base.path)\nmax_length: 32\noutput: \(base.path)\n", base: dir.path)
+        XCTAssertThrowsError(try PreparedTraining.prepare(overBase, stateDirectory: state)) { XCTAssertEqual(($0 as? JobSpecError)?.key, "output") }
+        let overState = try parse("kind: pretrain\ncorpus: corpus.jsonl\nbase: \(base.path)\nmax_length: 32\noutput: state\n", base: dir.path)
+        XCTAssertThrowsError(try PreparedTraining.prepare(overState, stateDirectory: state)) { XCTAssertEqual(($0 as? JobSpecError)?.key, "output") }
         let missing = try parse("kind: pretrain\ncorpus: nothing.jsonl\nbase: \(base.path)\nmax_length: 32\n", base: dir.path)
         XCTAssertThrowsError(try PreparedTraining.prepare(missing, stateDirectory: state)) { XCTAssertEqual(($0 as? JobSpecError)?.key, "corpus") }
     }

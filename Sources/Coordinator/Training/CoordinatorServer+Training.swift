@@ -82,6 +82,7 @@ extension CoordinatorServer {
         let now = UnixTime.nowMs()
         for id in jobOrder {
             guard let job = trainingJobs[id], job.state == .running else { continue }
+            job.cancelledTasks = job.cancelledTasks.filter { now < $0.value + 20 * Self.staleCancelIntervalMs }
             if let fetch = job.fetch, ContinuousClock.now - fetch.lastActivity > .seconds(60) {
                 abandonFetch(job, reason: "worker \(fetch.workerID) sent nothing for 60 s")
             }
@@ -165,7 +166,7 @@ extension CoordinatorServer {
         // after that wait, whoever is free carries on (fewer ranks, same global batch).
         job.minimumMembers = 1
         job.expectedMembers = Set(g.members.filter { membership.member($0) != nil } + joiners)
-        let slowestStepMs = g.ranks.map(\.stepMs).max() ?? 0
+        let slowestStepMs = min(g.ranks.map(\.stepMs).max() ?? 0, 3_600_000)
         job.expectedUntilUnixMs = UnixTime.nowMs() + UInt64(max(30_000, 3 * slowestStepMs))
         let message = "generation \(g.number) ended: \(reason)"
         if failure { logger.warning("\(job.id): \(message)") } else { logger.info("\(job.id): \(message)") }
@@ -213,7 +214,9 @@ extension CoordinatorServer {
         let now = UnixTime.nowMs()
         var stale: [String: [String]] = [:]
         for task in holding {
-            guard let job = trainingJob(forTask: task) else { continue }
+            // Only ids of generations that existed: a worker cannot grow our bookkeeping with invented ones.
+            guard let job = trainingJob(forTask: task), let generation = job.generation(ofTask: task),
+                  generation >= 1, generation <= job.lastGeneration else { continue }
             if let current = job.current, let rank = current.rank(ofTask: task), current.ranks[rank].workerID == workerID { continue }
             if let told = job.cancelledTasks[task], now < told + Self.staleCancelIntervalMs { continue }
             job.cancelledTasks[task] = now

@@ -9,8 +9,9 @@ extension CoordinatorServer {
     static let maxKeyValueBytes = 64 << 10
     static let maxKeyBytes = 512
     static let maxStoreBytes = 32 << 20
-    /// Files a checkpoint may have.
+    /// Files a checkpoint may have, and their total size.
     static let maxCheckpointFiles = 64
+    static let maxCheckpointBytes: UInt64 = 1 << 40
 
     /// The rank behind a task id sent by `workerID`, or nil after an error reply (old generation, not the holder).
     private func holdingRank(_ taskID: String, from workerID: String, peer: Data, requestID: UInt64, what: String)
@@ -50,7 +51,9 @@ extension CoordinatorServer {
                           to: peer, replyTo: requestID, jobID: job.id)
                 return
             }
-            let grown = g.keyValueBytes - (g.keyValues[request.key]?.count ?? 0) + request.value.count
+            // Keys count too, so a flood of empty values is bounded as well.
+            let old = g.keyValues[request.key].map { $0.count + request.key.utf8.count } ?? 0
+            let grown = g.keyValueBytes - old + request.value.count + request.key.utf8.count
             guard grown <= Self.maxStoreBytes else {
                 sendError(.busy, "the rendezvous store of \(g.prefix) is full (\(Self.maxStoreBytes) bytes)", to: peer,
                           replyTo: requestID, jobID: job.id)
@@ -110,6 +113,10 @@ extension CoordinatorServer {
         else if let bad = ready.files.first(where: { !ModelBlobSet.isPlainFileName($0.name) || !ModelBlobSet.isHexHash($0.contentHash) }) {
             problem = "bad file entry '\(LogSafe.text(bad.name, limit: 80))'"
         } else if !ready.files.contains(where: { $0.name == "model.safetensors" }) { problem = "no model.safetensors" }
+        else if ready.files.contains(where: { $0.sizeBytes > Self.maxCheckpointBytes })
+                    || ready.files.reduce(0 as UInt64, { $0 &+ min($1.sizeBytes, Self.maxCheckpointBytes) }) > Self.maxCheckpointBytes {
+            problem = "the files exceed \(Self.maxCheckpointBytes >> 30) GiB"
+        }
         else if job.fetch != nil { problem = "checkpoint \(job.fetch!.step) is still being received" }
         if let problem {
             rejectLog.warning("checkpoint \(step) of \(LogSafe.text(ready.taskID)) from \(workerID) refused: \(problem)")

@@ -37,9 +37,9 @@ extension CoordinatorServer {
         var entry: [String: Any] = [
             "id": job.id, "kind": job.prepared.spec.kind.rawValue, "name": job.prepared.spec.name, "state": job.state.rawValue,
             "step": step, "steps": job.totalSteps, "progress": Double(step) / Double(max(job.totalSteps, 1)),
-            "loss": value(p?.loss), "losses": losses, "epoch": p.map { Int($0.epoch) as Any } ?? NSNull(),
+            "loss": value(p?.loss), "losses": losses, "epoch": p.map { Int(clamping: $0.epoch) as Any } ?? NSNull(),
             "samples_per_second": value(p?.samplesPerSecond), "tokens_per_second": value(p?.tokensPerSecond),
-            "eta_seconds": value(eta), "skipped_steps": p.map { Int($0.skippedSteps) } ?? 0,
+            "eta_seconds": value(eta), "skipped_steps": p.map { Int(clamping: $0.skippedSteps) } ?? 0,
             "validation_f1": value(p?.validationF1),
             "generation": job.current?.number ?? job.lastGeneration, "generation_running": job.current != nil,
             "workers": ranks, "workers_required": job.minimumMembers, "batch": job.prepared.spec.batch,

@@ -47,6 +47,15 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
         guard spec.maxLength <= positions else {
             throw JobSpecError(source: spec.name, key: "max_length", reason: "\(spec.maxLength) is more than the \(positions) positions of the base model \(baseDirectory)")
         }
+        // The export replaces `output` as a whole: it must be a new or model directory and never an input.
+        if let output = spec.output {
+            do {
+                try OutputPath.refuseInputs(output, [("base", baseDirectory), ("corpus/train", spec.data)] + (spec.validation.map { [("val", $0)] } ?? []))
+                try OutputPath.requireModelDirectory(output)
+            } catch let error as OutputPathError {
+                throw JobSpecError(source: spec.name, key: "output", reason: error.description)
+            }
+        }
         let base: ModelBlobSet
         do { base = try ModelBlobSet.describe(directory: baseDirectory, knownHash: knownHash) } catch let error as JobSpecError {
             throw JobSpecError(source: spec.name, key: "base", reason: "\(baseDirectory): \(error.reason)")
