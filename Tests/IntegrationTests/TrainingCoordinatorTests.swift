@@ -111,7 +111,7 @@ final class TrainingCoordinatorTests: XCTestCase {
         XCTAssertEqual(generations.first?["end_reason"] as? String, "finished")
     }
 
-    func testDivergedRanksFailTheJob() throws {
+    func testCorruptCheckpointIsRefusedAndDivergedRanksFailTheJob() throws {
         let cluster = try TestCluster(name: "train-diverged")
         defer { cluster.shutdown() }
         try cluster.startCoordinator()
@@ -120,6 +120,12 @@ final class TrainingCoordinatorTests: XCTestCase {
         try a.register()
         try b.register()
         let ta = try a.nextTrainTask(), tb = try b.nextTrainTask()
+        // Bytes that do not hash to what was offered are refused: nothing is committed, rank 0 is told.
+        switch try a.offerCheckpoint(ta.taskID, step: 2, files: FakeCheckpoint.files(step: 2, modelBytes: 1000), jobID: job, corrupt: true) {
+        case .success: XCTFail("a checkpoint with corrupted bytes was committed")
+        case .failure(let refusal): XCTAssertTrue(refusal.error.message.contains("hash"), refusal.error.message)
+        }
+        XCTAssertTrue(try cluster.job(job)["last_checkpoint"] is NSNull)
         _ = try a.offerCheckpoint(ta.taskID, step: 2, files: FakeCheckpoint.files(step: 2, modelBytes: 1000), jobID: job).get()
         try a.finish(ta.taskID, step: 2, parametersHash: hexHash("a"))
         try b.finish(tb.taskID, step: 2, parametersHash: hexHash("b"))

@@ -125,6 +125,7 @@ extension CoordinatorServer {
         let files = ready.files.map { ModelBlobSet.File(name: $0.name, hash: $0.contentHash, size: $0.sizeBytes) }
         job.fetch = CheckpointFetch(taskID: ready.taskID, workerID: workerID, step: step, generation: g.number, files: files,
                                     store: checkpointStore)
+        job.fetch?.offerMessageID = requestID
         logger.info("\(job.id): rank 0 offers checkpoint \(step) (\(files.count) files, \(job.fetch!.missing.count) to fetch)")
         continueFetch(job)
     }
@@ -184,6 +185,10 @@ extension CoordinatorServer {
         fetch.abandon()
         job.fetch = nil
         logger.warning("\(job.id): checkpoint \(fetch.step) not committed: \(reason)")
+        if let member = membership.member(fetch.workerID) {
+            sendError(.taskFailed, "checkpoint \(fetch.step) not committed: \(reason)", to: member.routingID,
+                      replyTo: fetch.offerMessageID, jobID: job.id)
+        }
     }
 
     /// Every file verified and stored: commit (job, step, files, generation) in one transaction, serve the files as
