@@ -205,6 +205,23 @@ final class TrainingCoordinatorTests: XCTestCase {
         XCTAssertEqual(generations.first?["end_reason"] as? String, "worker(s) w-b join at step 2")
     }
 
+    /// A training job waiting for its workers holds back arms of a merge search submitted after it: the first free
+    /// worker is not given arm after arm, and both get ranks once the second registers.
+    func testWaitingTrainingJobIsServedBeforeALaterMergeSearch() throws {
+        let cluster = try TestCluster(name: "train-fifo")
+        defer { cluster.shutdown() }
+        try cluster.startCoordinator()
+        let training = try cluster.submit(try cluster.writePretrainJob(steps: 4, checkpointEvery: 2, workers: 2))
+        let merge = try cluster.submit(try cluster.writeJob(iterations: 4, minMs: 0))
+        let a = try FakeWorker("w-a", endpoint: cluster.endpoint), b = try FakeWorker("w-b", endpoint: cluster.endpoint)
+        try a.register()
+        XCTAssertThrowsError(try a.nextAssignment(timeout: 1.5), "w-a got work while the training job waits for a second worker")
+        try b.register()
+        let tasks = try nextTrainTasks([a, b], timeout: 20)
+        XCTAssertEqual(tasks.map(\.taskID), ["\(training)/gen-1/rank-0", "\(training)/gen-1/rank-1"])
+        XCTAssertEqual(try cluster.job(merge)["arms_issued"] as? Int, 0)
+    }
+
     /// kill -9 of the coordinator after a commit: on restart the job resumes from the committed checkpoint as
     /// generation 2 once both workers are back, and the ranks of generation 1 they still run are cancelled.
     func testCoordinatorKillResumesFromTheCommittedCheckpoint() throws {
