@@ -25,6 +25,8 @@ extension CoordinatorServer {
             guard let worker = lease.workerID, let job = jobs[lease.jobID], job.state == .running else { continue }
             chargeFailure(lease.taskID, of: job, to: worker, reason: "lease expired after \(config.leaseTimeoutMs) ms")
         }
+        // Training first: a job waiting for workers gets free slots before merge arms take them.
+        scheduleTraining()
         dispatch()
         checkpointStoreIfDue()
         for id in due {
@@ -46,6 +48,7 @@ extension CoordinatorServer {
             }
         } catch { storeFailed(error, "worker departure") }
         if !requeued.isEmpty { logger.info("requeued \(requeued.count) tasks of worker \(member.id)") }
+        trainingWorkerGone(member.id)
     }
 
     func persistLeases(_ changed: [TaskLease], _ what: String) {
@@ -62,10 +65,13 @@ extension CoordinatorServer {
         var free: [String: Int] = [:]
         // Quarantined workers get nothing until their quarantine ends.
         for member in membership.members.values where !failures.isQuarantined(member.id, nowUnixMs: now) {
-            let slots = member.slots - leases.leasedCount(by: member.id)
+            let slots = member.slots - leases.leasedCount(by: member.id) - trainingSlots(of: member.id)
             if slots > 0 { free[member.id] = slots }
         }
         guard !free.isEmpty else { return }
+        // A training job waiting for workers holds back new arms of jobs submitted after it (first come, first
+        // served), so the slots it needs free up instead of going to arm after arm.
+        let armOrder = jobOrder.prefix { id in !(trainingJobs[id].map { $0.state == .running && $0.current == nil } ?? false) }
         var assignments: [(TaskLease, String)] = []
         var newArms: [(JobRuntime, MergeArm, [TaskLease])] = []
         // Pick the worker with the most free slots each time, so work spreads across machines.
@@ -83,7 +89,7 @@ extension CoordinatorServer {
                 free[worker, default: 0] -= 1
                 continue
             }
-            guard let job = jobOrder.lazy.compactMap({ self.jobs[$0] }).first(where: \.canIssueArm) else {
+            guard let job = armOrder.lazy.compactMap({ self.jobs[$0] }).first(where: \.canIssueArm) else {
                 // Nothing this worker may run; another worker may still take the queued retries.
                 free[worker] = 0
                 continue
