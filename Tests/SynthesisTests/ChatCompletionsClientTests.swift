@@ -6,10 +6,12 @@ import XCTest
 /// The HTTP client against the stand-in server: retries and back-off per cause, Retry-After, timeouts,
 /// the response-format ladder, refusals that are not retried, and the tally.
 final class ChatCompletionsClientTests: XCTestCase {
-    let request = ChatRequest(model: "stand-in", messages: GenerationPrompt.messages(policy: try! SynthesisTestSupport.policy("tax_advice"), label: .unsafe, count: 3, sequence: 0, seed: 42),
+    static let request = ChatRequest(model: "stand-in", messages: GenerationPrompt.messages(policy: try! SynthesisTestSupport.policy("tax_advice"), label: .unsafe, count: 3, sequence: 0, seed: 42),
                               temperature: 0.9, seed: 42, maxTokens: nil, schema: ReplySchemas.generatedPrompts)
 
-    func generate(_ client: ChatCompletionsClient) async throws -> [GeneratedPrompt] {
+    func generate(_ client: ChatCompletionsClient) async throws -> [GeneratedPrompt] { try await Self.generate(client) }
+
+    static func generate(_ client: ChatCompletionsClient) async throws -> [GeneratedPrompt] {
         try await client.complete(request, purpose: "test") { try GeneratedPrompt.parse($0, requested: 3) }
     }
 
@@ -83,6 +85,7 @@ final class ChatCompletionsClientTests: XCTestCase {
         XCTAssertEqual(standIn.requests.map(\.status), [400, 200, 200])
         XCTAssertEqual(client.formats.level, .jsonObject)
         XCTAssertEqual(client.tally.snapshot.formatFallbacks, 1)
+        XCTAssertEqual(client.tally.snapshot.formatRejected, 1)
     }
 
     func testAPlainTextServerIsParsedFromItsProse() async throws {
@@ -95,6 +98,22 @@ final class ChatCompletionsClientTests: XCTestCase {
         XCTAssertEqual(prompts.count, 3, "JSON found inside a ```json fence in the reply text")
         XCTAssertEqual(standIn.requests.map(\.responseFormat), ["json_schema", "json_object", "none"])
         XCTAssertEqual(client.formats.level, .text)
+        XCTAssertEqual(client.tally.snapshot.formatFallbacks, 2)
+    }
+
+    func testConcurrentRequestsRefusedAtOneLevelStepDownOnce() async throws {
+        var behaviour = StandInBehaviour()
+        behaviour.formats = .textOnly
+        let standIn = try await startStandIn(behaviour)
+        let client = makeClient(standIn)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 { group.addTask { try await Self.generate(client).count } }
+            for try await count in group { XCTAssertEqual(count, 3) }
+        }
+        let tally = client.tally.snapshot
+        XCTAssertEqual(tally.formatFallbacks, 2, "json_schema → json_object → text, once each")
+        XCTAssertEqual(tally.requests, tally.completions + tally.formatRejected)
+        XCTAssertGreaterThanOrEqual(tally.formatRejected, 2)
     }
 
     func testGivesUpAfterMaxRetriesSayingHowToResume() async throws {

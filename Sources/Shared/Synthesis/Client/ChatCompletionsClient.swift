@@ -83,9 +83,12 @@ public final class ChatCompletionsClient: Sendable {
                 tally.record { $0.malformedReplies += 1 }
                 problem = "unusable reply (\(bad))"
             case .formatRejected(let status, let message):
-                if let next = formats.stepDown(from: level) {
-                    tally.record { $0.formatFallbacks += 1 }
-                    logger.notice("\(purpose): the server rejected response_format \(level) (HTTP \(status): \(message)); using \(next) from now on")
+                if let step = formats.stepDown(from: level) {
+                    tally.record { $0.formatRejected += 1 }
+                    if step.changed {
+                        tally.record { $0.formatFallbacks += 1 }
+                        logger.notice("\(purpose): the server rejected response_format \(level) (HTTP \(status): \(message)); using \(step.level) from now on")
+                    }
                     continue
                 }
                 throw EndpointError("\(purpose): HTTP \(status) from \(settings.completionsURL): \(message)\n\(EndpointError.advice(status: status))")

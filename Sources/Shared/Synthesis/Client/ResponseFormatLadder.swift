@@ -7,12 +7,14 @@ public final class ResponseFormatLadder: Sendable {
     public init(start: ResponseFormatLevel = .jsonSchema) { current = Guarded(start) }
     public var level: ResponseFormatLevel { current.value }
 
-    /// Steps below `rejected` (if no other request already did); nil when `rejected` was plain text.
-    func stepDown(from rejected: ResponseFormatLevel) -> ResponseFormatLevel? {
+    /// Steps below `rejected` unless a concurrent request already did (`changed` false then); nil when
+    /// `rejected` was plain text.
+    func stepDown(from rejected: ResponseFormatLevel) -> (level: ResponseFormatLevel, changed: Bool)? {
         current.withLock { level in
             guard let next = rejected.fallback else { return nil }
-            if level <= rejected { level = next }
-            return level
+            guard level <= rejected else { return (level, false) }
+            level = next
+            return (level, true)
         }
     }
 }

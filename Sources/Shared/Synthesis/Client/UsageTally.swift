@@ -13,8 +13,10 @@ public struct UsageCounts: Sendable, Hashable, Codable {
     public var transportErrors = 0
     /// Replies that were unusable (bad JSON, ignored schema, wrong fields) and asked again.
     public var malformedReplies = 0
-    /// Times a server rejected a `response_format` and was asked one level down.
+    /// Steps down the `response_format` ladder (at most 2 a run; concurrent requests refused at the same level count once).
     public var formatFallbacks = 0
+    /// Requests refused for their `response_format` (and asked again one level down).
+    public var formatRejected = 0
     public var promptTokens = 0
     public var completionTokens = 0
 
@@ -26,14 +28,15 @@ public struct UsageCounts: Sendable, Hashable, Codable {
         var s = a
         s.requests += b.requests; s.completions += b.completions; s.rateLimited += b.rateLimited
         s.serverErrors += b.serverErrors; s.transportErrors += b.transportErrors; s.malformedReplies += b.malformedReplies
-        s.formatFallbacks += b.formatFallbacks; s.promptTokens += b.promptTokens; s.completionTokens += b.completionTokens
+        s.formatFallbacks += b.formatFallbacks; s.formatRejected += b.formatRejected; s.promptTokens += b.promptTokens; s.completionTokens += b.completionTokens
         return s
     }
 
     /// One line for the end of a run.
     public var summary: String {
         "\(requests) requests (\(completions) usable; retried: \(rateLimited) rate-limited, \(serverErrors) server errors, "
-            + "\(transportErrors) timeouts/connection errors, \(malformedReplies) malformed replies; \(formatFallbacks) format fallbacks), "
+            + "\(transportErrors) timeouts/connection errors, \(malformedReplies) malformed replies, \(formatRejected) refused response_format; "
+            + "\(formatFallbacks) format fallbacks), "
             + "tokens \(promptTokens) prompt + \(completionTokens) completion = \(totalTokens)"
     }
 }
