@@ -118,16 +118,16 @@ final class SynthesisRunTests: XCTestCase {
     func testAResumeCutsAHalfWrittenBatchAndCompletesWithoutDuplicates() async throws {
         let standIn = try await startStandIn()
         let out = TestSupport.tempDir().appendingPathComponent("synth.jsonl").path
-        let first = try makeRun(standIn, count: 4, out: out)
-        _ = try await first.run()
+        _ = try await makeRun(standIn, count: 4, out: out).run()  // the run, and its lock on the output, end here
         let committed = try Data(contentsOf: URL(fileURLWithPath: out))
         // A crash between appending a batch and recording it: half a line past the committed length.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         let half = Data("{\"policy\":\"pii\",\"prompt\":\"half a li".utf8)
         try handle.seekToEnd(); try handle.write(contentsOf: half); try handle.close()
-        let second = try makeRun(standIn, count: 9, out: out)
-        XCTAssertEqual(second.ledger.truncatedBytes, UInt64(half.count))
-        let report = try await second.run()
+        var second: SynthesisRun? = try makeRun(standIn, count: 9, out: out)
+        XCTAssertEqual(second!.ledger.truncatedBytes, UInt64(half.count))
+        let report = try await second!.run()
+        second = nil
         await standIn.stop()
         XCTAssertEqual(report.resumedSamples, 16)
         let all = try Data(contentsOf: URL(fileURLWithPath: out))
@@ -147,8 +147,7 @@ final class SynthesisRunTests: XCTestCase {
         let standIn = try await startStandIn()
         let dir = TestSupport.tempDir()
         let out = dir.appendingPathComponent("synth.jsonl").path
-        let run = try makeRun(standIn, policies: ["pii"], count: 2, out: out)
-        _ = try await run.run()
+        _ = try await makeRun(standIn, policies: ["pii"], count: 2, out: out).run()
         await standIn.stop()
         XCTAssertThrowsError(try makeRun(standIn, policies: ["pii"], count: 2, out: out, seed: 2)) { error in
             XCTAssertTrue("\(error)".contains("other settings") && "\(error)".contains("seed 1") && "\(error)".contains("seed 2"), "\(error)")
@@ -163,6 +162,17 @@ final class SynthesisRunTests: XCTestCase {
         XCTAssertThrowsError(try makeRun(standIn, policies: ["pii"], count: 2, out: out)) { error in
             XCTAssertTrue("\(error)".contains("cut or edited"), "\(error)")
         }
+    }
+
+    func testOneWriterPerOutput() throws {
+        let out = TestSupport.tempDir().appendingPathComponent("synth.jsonl").path
+        var first: SynthesisLedger? = try SynthesisLedger(outputPath: out, identity: "x")
+        XCTAssertThrowsError(try SynthesisLedger(outputPath: out, identity: "x")) { error in
+            XCTAssertTrue("\(error)".contains("being written by another"), "\(error)")
+        }
+        XCTAssertNotNil(first)
+        first = nil  // closed: the lock goes with it
+        XCTAssertTrue(try SynthesisLedger(outputPath: out, identity: "x").resumed)
     }
 
     func testRefinementWritesASuggestionBesideThePolicyAndNeverOverwrites() async throws {

@@ -30,6 +30,16 @@ public final class SynthesisLedger {
         let files = FileManager.default
         let directory = (outputPath as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? files.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        // One writer per output: an exclusive lock on the output file itself, which the kernel drops when the
+        // process dies (kill -9 included), taken before anything is read or cut.
+        let outputExisted = files.fileExists(atPath: outputPath)
+        let fd = open(outputPath, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw SynthesisError("\(outputPath): cannot open (\(String(cString: strerror(errno)))); is the directory writable?") }
+        let out = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            throw SynthesisError("\(outputPath) is being written by another uniguard synthesize; wait for it to finish, or pass another --out")
+        }
+        output = out
         TemporaryPaths.sweepStale(beside: statePath)
         if files.fileExists(atPath: statePath) {
             let data = try Self.read(statePath)
@@ -50,7 +60,8 @@ public final class SynthesisLedger {
             }
             state = loaded
             resumed = true
-            for path in [outputPath, disagreementsPath] where !files.fileExists(atPath: path) {
+            for (path, existed) in [(outputPath, outputExisted), (disagreementsPath, files.fileExists(atPath: disagreementsPath))] where !existed {
+                if path == outputPath { try? files.removeItem(atPath: outputPath) }
                 throw SynthesisError("\(path) is missing but \(statePath) records committed data in it; restore it, or delete \(statePath) to start over")
             }
         } else {
@@ -58,15 +69,17 @@ public final class SynthesisLedger {
                 if let size = try? files.attributesOfItem(atPath: path)[.size] as? UInt64, size > 0 {
                     throw SynthesisError("\(path) exists and has no state file \(statePath), so it is not a resumable synthesis output; pass a new --out or delete it")
                 }
-                guard files.createFile(atPath: path, contents: nil) else { throw SynthesisError("\(path): cannot create (is the directory writable?)") }
+            }
+            // Not the output: it is open and locked already, and createFile would replace it with a new file.
+            guard files.createFile(atPath: disagreementsPath, contents: nil) else {
+                throw SynthesisError("\(disagreementsPath): cannot create (is the directory writable?)")
             }
             state = SynthesisState(fingerprint: fingerprint, identity: identity)
             resumed = false
         }
-        guard let out = FileHandle(forUpdatingAtPath: outputPath), let dis = FileHandle(forUpdatingAtPath: disagreementsPath) else {
-            throw SynthesisError("\(outputPath): cannot open for appending")
+        guard let dis = FileHandle(forUpdatingAtPath: disagreementsPath) else {
+            throw SynthesisError("\(disagreementsPath): cannot open for appending")
         }
-        output = out
         disagreements = dis
         truncatedBytes = try Self.cut(out, to: state.outputBytes, path: outputPath, statePath: statePath)
         _ = try Self.cut(dis, to: state.disagreementBytes, path: disagreementsPath, statePath: statePath)
