@@ -10,6 +10,8 @@ import PackageDescription
 //   Collectives (Runtime, CGloo: a C++ shim over Debian's libgloo): ring all-reduce of gradients for data-parallel training; no ZeroMQ.
 //   DataParallel (Training, Collectives): GlooGradientReducer, the Training loops' reducer over a Gloo ring.
 //   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
+//   Synthesis (GuardData, AsyncHTTPClient): LLM-written training data; used by the CLI (and later a worker), tested
+//   against LLMStandIn (Hummingbird), a stand-in chat-completions server that is test support only.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
@@ -21,6 +23,7 @@ let package = Package(
         .executable(name: "uniguard", targets: ["UniGuardCLI"]),
         .executable(name: "coordinator", targets: ["CoordinatorMain"]),
         .executable(name: "worker", targets: ["WorkerMain"]),
+        .executable(name: "llm-stand-in", targets: ["LLMStandInMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages; headers and libraries are on default paths.
@@ -54,6 +60,11 @@ let package = Package(
         .target(name: "Collectives", dependencies: ["CGloo", "Runtime"], path: "Sources/Shared/Collectives"),
         // Data-parallel training: the Training loops' GradientReducer over a Collectives ring.
         .target(name: "DataParallel", dependencies: ["Training", "Collectives", "Runtime"], path: "Sources/Shared/DataParallel"),
+        // LLM data synthesis over any OpenAI-compatible chat-completions server (async-http-client).
+        .target(name: "Synthesis", dependencies: ["Runtime", "EncoderModel", "GuardData", logging,
+                                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+                path: "Sources/Shared/Synthesis"),
         // What the three executables share on the command line: entry point, --threads, --log-level, option checks.
         .target(name: "CommandLineSupport", dependencies: ["Runtime", "EncoderModel", argumentParser, logging],
                 path: "Sources/Shared/CommandLineSupport"),
@@ -68,7 +79,7 @@ let package = Package(
         .executableTarget(name: "WorkerMain", dependencies: ["Worker"], path: "Sources/Worker/Main"),
         .executableTarget(
             name: "UniGuardCLI",
-            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "Collectives", "DataParallel", "CommandLineSupport", argumentParser],
+            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "Synthesis", "Collectives", "DataParallel", "CommandLineSupport", argumentParser],
             path: "Sources/UniGuardCLI"
         ),
 
@@ -83,6 +94,10 @@ let package = Package(
                     path: "Tests/TrainingTests"),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "Guards", "GuardData", "EncoderModel", "TestHelpers"], path: "Tests/FusionTests"),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Fusion", "Training", "GuardData", "Runtime", "TestHelpers"], path: "Tests/ClusterTests"),
+        // A stand-in for an outside LLM service: the real chat-completions protocol over HTTP (Hummingbird), faults on demand.
+        .target(name: "LLMStandIn", dependencies: [.product(name: "Hummingbird", package: "hummingbird"), logging], path: "Tests/LLMStandIn"),
+        .executableTarget(name: "LLMStandInMain", dependencies: ["LLMStandIn", argumentParser], path: "Tests/LLMStandInMain"),
+        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "GuardData", "EncoderModel", "LLMStandIn", "TestHelpers"], path: "Tests/SynthesisTests"),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Runtime"], path: "Tests/CollectivesTests"),
         .testTarget(name: "DataParallelTests", dependencies: ["DataParallel", "Training", "Collectives", "Guards", "GuardData", "EncoderModel", "Runtime", "TestHelpers"],
                     path: "Tests/DataParallelTests"),

@@ -117,3 +117,27 @@ awk '/"policy":"toxicity"/ && /"label":"safe"/ && s < 100 { print; s++ } /"polic
   --epochs 1 --lr 1e-3 --batch 16 --max-length 160 --seed 7
 "$U" eval --model "$G/mtg-cft" --data "$G/toxicity-test.jsonl"
 echo "(a short run on two cores: bench/gip runs the full leave-one-policy-out comparison)"
+
+echo
+echo "== 8. LLM-written training data (uniguard synthesize) against an OpenAI-compatible server"
+if [ -z "${UNIGUARD_LLM_ENDPOINT:-}" ]; then
+  echo "skipped: UNIGUARD_LLM_ENDPOINT is not set. Point it at a server's API base to run this stage, e.g."
+  echo "  UNIGUARD_LLM_ENDPOINT=http://127.0.0.1:8080/v1 make demo      # llama-server, vLLM (:8000/v1), Ollama (:11434/v1)"
+  echo "  (UNIGUARD_LLM_MODEL names the model, default: the first the server lists; UNIGUARD_LLM_API_KEY is sent if set)"
+  echo "  To see the stage without an LLM: \"$BIN/llm-stand-in\" prints an endpoint serving labelled stand-in text."
+else
+  S="$OUT/synth"
+  mkdir -p "$S"
+  MODEL="${UNIGUARD_LLM_MODEL:-$(python3 -c "import json,sys,urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1].rstrip('/') + '/models'))['data'][0]['id'])" "$UNIGUARD_LLM_ENDPOINT")}"
+  KEY=()
+  [ -n "${UNIGUARD_LLM_API_KEY:-}" ] && KEY=(--api-key-env UNIGUARD_LLM_API_KEY)
+  # Copies of the policies, so --refine-policy's suggestions (written beside the policy file) land in $S.
+  cp policies/safety.yaml policies/tax_advice.yaml "$S/"
+  # Resumable: a second `make demo` continues this output instead of starting again.
+  "$U" synthesize --policy "$S/safety.yaml" --policy "$S/tax_advice.yaml" --endpoint "$UNIGUARD_LLM_ENDPOINT" --model "$MODEL" "${KEY[@]}" \
+    --count "${DEMO_SYNTH_COUNT:-16}" --batch 8 --concurrency "${DEMO_SYNTH_CONCURRENCY:-2}" --seed 7 --out "$S/synth.jsonl" --refine-policy 2>&1 | grep -v '^\s*$' | tail -12
+  head -n 3 "$S/synth.jsonl"
+  ls "$S"/*.suggested* 2>/dev/null || true
+  echo "(the stage-3 safety TaskGuard on the LLM-written safety prompts:)"
+  "$U" eval --model "$OUT/taskguard-safety" --data "$S/synth.jsonl"
+fi
