@@ -8,6 +8,7 @@ import PackageDescription
 //                                                                   └─ Fusion (Yams) ── Cluster (CZMQ, protobuf)
 //   Coordinator (library: GRDB, the only target that uses it) and Worker (library) build on Cluster; the three executables are thin mains.
 //   Collectives (Runtime, CGloo: a C++ shim over Debian's libgloo): ring all-reduce of gradients for data-parallel training; no ZeroMQ.
+//   DataParallel (Training, Collectives): GlooGradientReducer, the Training loops' reducer over a Gloo ring.
 //   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
@@ -51,6 +52,8 @@ let package = Package(
                                .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Sources/Shared/Cluster"),
         .target(name: "Collectives", dependencies: ["CGloo", "Runtime"], path: "Sources/Shared/Collectives"),
+        // Data-parallel training: the Training loops' GradientReducer over a Collectives ring.
+        .target(name: "DataParallel", dependencies: ["Training", "Collectives", "Runtime"], path: "Sources/Shared/DataParallel"),
         // What the three executables share on the command line: entry point, --threads, --log-level, option checks.
         .target(name: "CommandLineSupport", dependencies: ["Runtime", "EncoderModel", argumentParser, logging],
                 path: "Sources/Shared/CommandLineSupport"),
@@ -65,7 +68,7 @@ let package = Package(
         .executableTarget(name: "WorkerMain", dependencies: ["Worker"], path: "Sources/Worker/Main"),
         .executableTarget(
             name: "UniGuardCLI",
-            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "CommandLineSupport", argumentParser],
+            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "Collectives", "DataParallel", "CommandLineSupport", argumentParser],
             path: "Sources/UniGuardCLI"
         ),
 
@@ -81,6 +84,8 @@ let package = Package(
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "Guards", "GuardData", "EncoderModel", "TestHelpers"], path: "Tests/FusionTests"),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Fusion", "TestHelpers"], path: "Tests/ClusterTests"),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Runtime"], path: "Tests/CollectivesTests"),
+        .testTarget(name: "DataParallelTests", dependencies: ["DataParallel", "Training", "Collectives", "Guards", "GuardData", "EncoderModel", "Runtime", "TestHelpers"],
+                    path: "Tests/DataParallelTests"),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", argumentParser],
                     path: "Tests/CommandLineSupportTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "TestHelpers"], path: "Tests/CoordinatorTests"),

@@ -91,7 +91,7 @@ struct PretrainCommand: ParsableCommand {
         note(String(format: "pretrain: %d steps x batch %d, max length %d, lr %g; loss = %g·MLM + %g·Alice++(eps %g) + %g·classification; %@ BLAS",
                     opts.steps, opts.batch, opts.maxLength, opts.lr, opts.mlmWeight, opts.vatWeight, opts.vatEpsilon, opts.clsWeight, BLASRuntime.coreName))
         let display = ProgressDisplay()
-        let mean = try run.run(onProgress: { p, _ in display.update(p) }) { dir in
+        let mean = try run.run(onProgress: { p, _ in display.update(p) }) { dir, _ in
             note("checkpoint: \(dir.path)")
         }
         note(String(format: "pretrain: mean loss over this run %.4f (MLM %.4f, classification %.4f, adversarial CE %.4f, KL %.4f)",

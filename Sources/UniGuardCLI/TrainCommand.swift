@@ -8,7 +8,8 @@ import Training
 
 /// `uniguard train`: fine-tune a TaskGuard for one policy and write its model directory.
 struct TrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Fine-tune a TaskGuard (one policy) and write its model directory.")
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Fine-tune a TaskGuard (one policy) and write its model directory.",
+        discussion: "With --checkpoint-every N, OUT/checkpoints/step-N holds a resumable checkpoint every N steps and at the last step; --resume OUT (or a checkpoint directory) continues from the latest with the same results as an uninterrupted run (give the same data and settings).")
 
     @Option(help: "Base model directory (default: the cached all-MiniLM-L6-v2).") var base: String?
     @Option(help: "Policy id; its samples are taken from the data files.") var policy: String
@@ -24,6 +25,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "prompt (the prompt alone) or instruction (Instruct: <policy> [SEP] Query: <prompt>).")
     var input: GuardMetadata.InputFormat = .prompt
     @Option(help: "mean (mean pooling + linear) or cls (BertForSequenceClassification layout).") var head: GuardMetadata.HeadKind = .mean
+    @Option(help: "Steps between resumable checkpoints under OUT/checkpoints (default 0: none).") var checkpointEvery = 0
+    @Option(help: "Continue from a checkpoint directory, or the latest checkpoint under a previous --out.") var resume: String?
     @OptionGroup var policyPack: PolicyPackOption
     @Flag(help: "Skip malformed sample lines (counted and reported) instead of stopping at the first.") var skipInvalid = false
     @Flag(help: "Disable dropout (deterministic, PyTorch-comparable loss).") var noDropout = false
@@ -32,40 +35,46 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         try OptionCheck.within(TrainingLimits.epochs, epochs, "--epochs")
         try TrainingLimits.check(batch: batch, lr: lr, maxLength: maxLength)
+        try OptionCheck.atLeast(0, checkpointEvery, "--checkpoint-every")
+    }
+
+    /// The options as the settings a cluster job would carry.
+    var settings: FinetuneSettings {
+        var s = FinetuneSettings(train: train, policy: policy)
+        s.base = base; s.val = val; s.policies = policyPack.policies; s.epochs = epochs; s.mode = mode; s.input = input; s.head = head
+        s.batch = batch; s.lr = lr; s.maxLength = maxLength; s.seed = seed; s.dropout = !noDropout; s.checkpointEvery = checkpointEvery
+        s.skipInvalid = skipInvalid
+        return s
     }
 
     func run() throws {
         threads.apply()
-        let pol = try policyPack.load().policy(policy)
+        let settings = self.settings
         let baseDir = try base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
+        let outURL = URL(fileURLWithPath: out)
+        let checkpoint = try resume.map { try FinetuneCheckpoint.locate(URL(fileURLWithPath: $0)) }
         // Everything that would make the final write fail or destroy an input is checked before training.
         try OutputPath.refuseInputs(out, [("--base", baseDir.path), ("--train", train)] + (val.map { [("--val", $0)] } ?? []))
         try OutputPath.requireModelDirectory(out)
         try TrainingLimits.checkPositions(maxLength: maxLength, model: baseDir)
 
-        let trainSamples = try PolicyData.samples(path: train, policy: policy, skipInvalid: skipInvalid)
-        let valSamples = try val.map { try PolicyData.samples(path: $0, policy: policy, skipInvalid: skipInvalid) } ?? []
-        guard !trainSamples.isEmpty else { throw TrainingError.noData("\(train): no samples for policy '\(policy)'") }
-
-        var opts = TrainingOptions()
-        opts.mode = mode; opts.epochs = epochs; opts.batch = batch; opts.lr = Float(lr); opts.seed = seed; opts.dropout = !noDropout
-        let recipe = GuardMetadata.Recipe(mode: mode.rawValue, epochs: epochs, batch: batch, lr: lr, maxLength: maxLength,
-                                          seed: seed, trainSamples: trainSamples.count, trainSHA256: try? SHA256.hexDigest(ofFile: train))
-        let meta = GuardMetadata(policy: pol.id, instruction: pol.instructionText, inputFormat: input, head: head,
-                                 maxLength: maxLength, baseModelSHA256: try? SHA256.hexDigest(ofFile: baseDir.appendingPathComponent("model.safetensors").path),
-                                 recipe: recipe)
-        let model = try GuardModel.fromBase(baseDir, metadata: meta, seed: seed)
-        model.onInstructionShortened = { warn($0) }
-        let examples = trainSamples.map { TaskGuardTrainer.Example(text: model.input(for: $0.prompt), label: Int32($0.label.classIndex)) }
-        let validation = valSamples.map { (text: model.input(for: $0.prompt), unsafe: $0.label == .unsafe) }
-        let counts = Dictionary(grouping: trainSamples, by: \.label).mapValues(\.count)
-        note("train: policy \(policy), \(trainSamples.count) samples (safe \(counts[.safe] ?? 0), unsafe \(counts[.unsafe] ?? 0)), validation \(valSamples.count); mode \(mode.rawValue), \(epochs) epochs x batch \(batch), lr \(lr), \(BLASRuntime.coreName) BLAS")
-        for label in [SafetyLabel.safe, .unsafe] where counts[label] == nil {
+        let job = try FinetuneJob.prepare(settings, base: baseDir, policies: try policyPack.load(), resume: checkpoint,
+                                          onInstructionShortened: { warn($0) })
+        job.skipReports.forEach { note($0) }
+        let model = job.model
+        note("train: policy \(policy), \(job.examples.count) samples (safe \(job.counts[.safe] ?? 0), unsafe \(job.counts[.unsafe] ?? 0)), validation \(job.validation.count); mode \(mode.rawValue), \(epochs) epochs x batch \(batch), lr \(lr), \(BLASRuntime.coreName) BLAS")
+        for label in [SafetyLabel.safe, .unsafe] where job.counts[label] == nil {
             warn("\(train) has no \(label.rawValue) samples for policy '\(policy)': the model can only learn to answer '\(label == .safe ? "unsafe" : "safe")'")
+        }
+        let run = try FinetuneRun(model: model, options: settings.options, examples: job.examples, validation: job.validation,
+                                  output: checkpointEvery > 0 ? outURL : nil)
+        if let checkpoint {
+            try run.resume(from: checkpoint)
+            note("train: resuming from \(checkpoint.directory.path) at step \(checkpoint.step)/\(run.totalSteps)")
         }
         let display = ProgressDisplay()
         var best: Double?
-        try TaskGuardTrainer(model: model, options: opts).train(examples, validation: validation, onProgress: display.update) { e in
+        try run.run(onProgress: display.update, onEpoch: { e in
             if let v = e.validation {
                 best = v.f1
                 note(String(format: "epoch %d: train loss %.4f  validation F1 %.4f  precision %.4f  recall %.4f  accuracy %.4f%@",
@@ -73,9 +82,10 @@ struct TrainCommand: ParsableCommand {
             } else {
                 note(String(format: "epoch %d: train loss %.4f", e.epoch, e.trainLoss))
             }
-        }
+        }, onCheckpoint: { dir, _ in note("checkpoint: \(dir.path)") })
         model.metadata.validationF1 = best
-        try model.save(to: URL(fileURLWithPath: out))
+        // The checkpoints stay beside the model so the run can still be resumed or inspected.
+        try AtomicDirectory.write(outURL, carryingOver: ["checkpoints"]) { try model.write(into: $0) }
         note("wrote \(out)")
     }
 }

@@ -45,7 +45,7 @@ final class PretrainRunTests: XCTestCase {
         let outA = dir.appendingPathComponent("a")
         var checkpoints: [URL] = []
         let runA = try PretrainRun(model: full, corpus: corpus, options: Self.options(steps: 7), output: outA)
-        try runA.run(onCheckpoint: { checkpoints.append($0) })
+        try runA.run(onCheckpoint: { dir, _ in checkpoints.append(dir) })
         // Every 3 steps, and the last step (so a finished run can be extended with a larger --steps).
         XCTAssertEqual(checkpoints.map(\.lastPathComponent), ["step-0000003", "step-0000006", "step-0000007"])
 

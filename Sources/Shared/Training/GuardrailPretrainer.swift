@@ -17,10 +17,16 @@ import Tokenizers
 ///    forward at x+δ, loss CE(y, p(x+δ)) + KL(p ‖ p(x+δ)), backward into the parameter gradients;
 /// 4. backward of the clean terms, clipping, AdamW.
 /// All passes share one dropout mask set (counter-based), so the KL measures the perturbation only.
+///
+/// Data-parallel: each rank computes its rows of the global batch; every term's gradient is scaled by the
+/// rank's share (rows/batch for the per-row means, masked tokens/all masked tokens for MLM, that count
+/// summed over the ranks first) so the ranks' gradients sum to the global batch's.
 public final class GuardrailPretrainer {
     public let model: MultiTaskGuard
     public let options: PretrainOptions
     public let optimizer: AdamW
+    /// Who else computes rows of each step (the MLM token count is summed over them).
+    public let reducer: any GradientReducer
     let grads: Tensor
     private let mlm: MaskedLMHead
     private let classifier: ClassificationHead, perturbedClassifier: ClassificationHead
@@ -37,8 +43,8 @@ public final class GuardrailPretrainer {
     public var lastPerturbation: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: delta.data, count: delta.count) }
     public var lastCleanProbabilities: [Float] { cleanProbs }
 
-    public init(model: MultiTaskGuard, options: PretrainOptions) throws {
-        self.model = model; self.options = options
+    public init(model: MultiTaskGuard, options: PretrainOptions, reducer: any GradientReducer = SingleProcessReducer()) throws {
+        self.model = model; self.options = options; self.reducer = reducer
         optimizer = AdamW(params: model.params, weightDecay: options.weightDecay)
         grads = model.params.makeLike()
         mlm = try model.makeMaskedLMHead()
@@ -62,17 +68,37 @@ public final class GuardrailPretrainer {
 
     /// Computes the losses and adds their gradients into `grads` (no update). Nil when the loss is not finite.
     /// `perturbation` replaces Alice++'s power-iteration direction (finite-difference tests hold δ fixed).
-    public func gradients(_ encodings: [Encoding], labels: [Int32], stepIndex: Int, firstRow: Int,
-                          perturbation: [Float]? = nil) throws -> PretrainLosses? {
+    ///
+    /// Data-parallel: `encodings` are rows `batchRow ..< batchRow + count` of the step's global batch of
+    /// `globalRows` (default: this batch is the whole of it), `firstRow` the run row of the first. The losses
+    /// returned are this rank's shares of the global means (they sum over the ranks to the global losses) and
+    /// `maskedTokens` is the global count. A rank with no rows returns zero shares but still joins the count's
+    /// reduce, as every rank must.
+    public func gradients(_ encodings: [Encoding], labels: [Int32], stepIndex: Int, firstRow: Int, batchRow: Int = 0,
+                          globalRows: Int? = nil, perturbation: [Float]? = nil) throws -> PretrainLosses? {
         let o = options, c = model.config, tok = model.tokenizer
-        guard encodings.count == labels.count, !encodings.isEmpty else { throw ModelError.badInput("\(encodings.count) inputs for \(labels.count) labels") }
+        let global = globalRows ?? encodings.count
+        guard encodings.count == labels.count, global > 0, batchRow >= 0, batchRow + encodings.count <= global else {
+            throw ModelError.badInput("\(encodings.count) inputs for \(labels.count) labels, rows \(batchRow)... of a batch of \(global)")
+        }
+        guard !encodings.isEmpty else {
+            var losses = PretrainLosses()
+            if o.mlmWeight > 0 { losses.maskedTokens = try globalMaskedTokens(0) }
+            return losses
+        }
+        // Fraction of the global batch's rows this rank holds: 1 in one process (scaling by it is then exact).
+        let share = Float(encodings.count) / Float(global)
         var batch = TokenBatch.padded(encodings, pad: tok.special.pad)
         var mlmLabels: [Int32]?
+        var mlmShare: Float = 1, globalMasked = 0
         if o.mlmWeight > 0 {
             let m = masking.apply(to: batch, special: tok.special, vocabSize: c.vocabSize,
                                   key: RandomSource.key(o.seed, UInt64(stepIndex), 1), firstRow: firstRow)
             batch = m.batch
-            if m.labels.contains(where: { $0 != Losses.ignoreIndex }) { mlmLabels = m.labels }
+            let localMasked = m.labels.reduce(0) { $0 + ($1 != Losses.ignoreIndex ? 1 : 0) }
+            globalMasked = try globalMaskedTokens(localMasked)
+            if localMasked > 0 { mlmLabels = m.labels }
+            if globalMasked != localMasked { mlmShare = Float(localMasked) / Float(globalMasked) }
         }
         lastBatch = batch; lastMLMLabels = mlmLabels
         let drop = o.dropout ? DropoutSpec(config: c, seed: RandomSource.key(o.seed, UInt64(stepIndex), 2), firstRow: firstRow) : nil
@@ -82,16 +108,17 @@ public final class GuardrailPretrainer {
         // Clean pass: MLM and classification; their logit gradients are weighted now, backpropagated last.
         let hidden = try model.encoder.forward(batch, workspace: cleanWS)
         if let mlmLabels {
-            losses.mlm = try mlm.forward(hidden: hidden, batch: batch, labels: mlmLabels, dropout: drop)
-            losses.maskedTokens = mlm.logitRows
-            Self.scale(mlm.logitGradient, by: o.mlmWeight)
+            losses.mlm = try mlm.forward(hidden: hidden, batch: batch, labels: mlmLabels, dropout: drop) * mlmShare
+            Self.scale(mlm.logitGradient, by: o.mlmWeight * mlmShare)
         }
-        losses.classification = try classifier.forward(hidden: hidden, batch: batch, labels: labels, dropout: drop)
-        Self.scale(classifier.logitGradient, by: o.clsWeight)
+        losses.maskedTokens = globalMasked
+        losses.classification = try classifier.forward(hidden: hidden, batch: batch, labels: labels, dropout: drop) * share
+        Self.scale(classifier.logitGradient, by: o.clsWeight * share)
 
         if o.vatWeight > 0 {
-            let (ce, kl) = try aliceTerm(batch, labels: labels, dropout: drop, stepIndex: stepIndex, perturbation: perturbation)
-            losses.adversarial = ce; losses.consistency = kl
+            let (ce, kl) = try aliceTerm(batch, labels: labels, dropout: drop, stepIndex: stepIndex, batchRow: batchRow, share: share,
+                                         perturbation: perturbation)
+            losses.adversarial = ce * share; losses.consistency = kl * share
         }
         losses.total = o.mlmWeight * losses.mlm + o.clsWeight * losses.classification + o.vatWeight * (losses.adversarial + losses.consistency)
         guard losses.total.isFinite else { return nil }
@@ -103,9 +130,19 @@ public final class GuardrailPretrainer {
         return losses
     }
 
-    /// Alice++ on the clean pass's batch: finds δ (unless given), then adds vatWeight·∇[CE(x+δ) + KL(p ‖ p(x+δ))]
-    /// into `grads`. Returns the two terms.
-    private func aliceTerm(_ batch: TokenBatch, labels: [Int32], dropout: DropoutSpec?, stepIndex: Int,
+    /// The MLM's masked tokens over every rank's rows of this step (the MLM mean's denominator).
+    private func globalMaskedTokens(_ local: Int) throws -> Int {
+        guard reducer.worldSize > 1 else { return local }
+        // Float counts are exact up to 2^24 masked tokens per step.
+        var n: [Float] = [Float(local)]
+        try reducer.sum(&n)
+        return Int(n[0])
+    }
+
+    /// Alice++ on the clean pass's batch: finds δ (unless given), then adds share·vatWeight·∇[CE(x+δ) + KL(p ‖ p(x+δ))]
+    /// into `grads`. Returns the two terms (means over these rows). The probe is keyed by each row's place in
+    /// the step's global batch (`batchRow` + local index), so it does not depend on how the batch is split.
+    private func aliceTerm(_ batch: TokenBatch, labels: [Int32], dropout: DropoutSpec?, stepIndex: Int, batchRow: Int, share: Float,
                            perturbation: [Float]?) throws -> (Float, Float) {
         let h = model.config.hiddenSize, n = batch.batch * batch.seqLen * h, rows = batch.batch
         if delta.count != n { delta = Tensor(zeros: [n]) }
@@ -118,7 +155,7 @@ public final class GuardrailPretrainer {
         } else {
             // Power iteration: the KL's gradient at a small random probe points along its steepest ascent.
             VirtualAdversarial.randomProbe(delta.data, batch: batch, hidden: h, xi: options.vatXi,
-                                           key: RandomSource.key(options.seed, UInt64(stepIndex), 3))
+                                           key: RandomSource.key(options.seed, UInt64(stepIndex), 3), firstRow: batchRow)
             let probed = try model.encoder.forward(batch, workspace: perturbedWS, inputPerturbation: delta.data)
             perturbedClassifier.computeLogits(hidden: probed, batch: batch, dropout: dropout)
             VirtualAdversarial.klDivergence(target: cleanProbs, logits: perturbedClassifier.logits.baseAddress!, rows: rows, classes: 2,
@@ -134,7 +171,7 @@ public final class GuardrailPretrainer {
         let kl = VirtualAdversarial.klDivergence(target: cleanProbs, logits: perturbedClassifier.logits.baseAddress!, rows: rows, classes: 2,
                                                  weight: 1, dLogits: perturbedClassifier.logitGradient.baseAddress!)
         guard (ce + kl).isFinite else { return (ce, kl) }
-        Self.scale(perturbedClassifier.logitGradient, by: options.vatWeight)
+        Self.scale(perturbedClassifier.logitGradient, by: options.vatWeight * share)
         gradWS.prepare(for: perturbedWS)
         perturbedClassifier.backward(batch: batch, grads: grads, dHidden: gradWS.dHidden.data)
         model.encoder.backward(batch, workspace: perturbedWS, gradients: gradWS, into: grads)

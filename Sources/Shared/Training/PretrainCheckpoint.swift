@@ -36,7 +36,7 @@ public struct PretrainCheckpoint: Sendable {
 
     /// Writes a checkpoint as a whole (`AtomicDirectory`), so a crash leaves the previous one intact.
     public static func save(_ model: MultiTaskGuard, optimizer: AdamW, step: Int, options: PretrainOptions,
-                            corpus: CorpusIndex, to dir: URL) throws {
+                            corpus: any CorpusRecordSource, to dir: URL) throws {
         try AtomicDirectory.write(dir) { tmp in
             try model.write(into: tmp, maxLength: options.maxLength, recipe: nil)
             try SafetensorsWriter.write(path: tmp.appendingPathComponent(optimizerFile).path,

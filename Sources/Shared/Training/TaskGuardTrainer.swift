@@ -4,8 +4,8 @@ import Guards
 import Runtime
 import Tokenizers
 
-/// Fine-tunes a GuardModel on labelled inputs: shuffled mini-batches, forward, loss, backward, clipping,
-/// AdamW with linear warm-up/decay; validation F1 after each epoch.
+/// Fine-tunes a GuardModel on labelled inputs: forward, loss, backward, clipping, AdamW. The loop (shuffled
+/// epochs, schedule, validation, checkpoints, data-parallel ranks) is `FinetuneRun`.
 public final class TaskGuardTrainer {
     /// One training input: model-formatted text and class (0 safe, 1 unsafe).
     public struct Example: Sendable {
@@ -17,7 +17,7 @@ public final class TaskGuardTrainer {
     public let model: GuardModel
     public let options: TrainingOptions
     public let optimizer: AdamW
-    private let grads: Tensor
+    let grads: Tensor
     private let trainWS: EncoderWorkspace
     private let gradWS: EncoderGradientWorkspace
 
@@ -33,67 +33,43 @@ public final class TaskGuardTrainer {
         gradWS = EncoderGradientWorkspace(config: model.config)
     }
 
-    /// Trains for `options.epochs`; `validation` (formatted text, is-unsafe) is scored after each epoch.
+    /// Trains for `options.epochs` in this process (a `FinetuneRun` on this trainer); `validation` (formatted
+    /// text, is-unsafe) is scored after each epoch.
     @discardableResult
     public func train(_ examples: [Example], validation: [(text: String, unsafe: Bool)] = [],
                       onProgress: (TrainingProgress) -> Void = { _ in }, onEpoch: (EpochSummary) -> Void = { _ in }) throws -> [EpochSummary] {
-        guard !examples.isEmpty else { throw TrainingError.noData("no training samples") }
-        let tok = model.tokenizer, maxLen = model.metadata.maxLength
-        let encoded = examples.map { tok.encode($0.text, maxLength: maxLen) }
-        let stepsPerEpoch = (examples.count + options.batch - 1) / options.batch
-        let total = stepsPerEpoch * options.epochs
-        let schedule = LinearSchedule(peak: options.lr, warmupRatio: options.warmupRatio, totalSteps: total)
-        var rng = RandomSource(seed: RandomSource.key(options.seed, 0x5EED))
-        var summaries: [EpochSummary] = []
-        let start = Date()
-        var step = 0, badRun = 0
-        for epoch in 1...options.epochs {
-            var order = Array(examples.indices)
-            order.shuffle(using: &rng)
-            var lossSum = 0.0, lossCount = 0, skipped = 0
-            for s in 0..<stepsPerEpoch {
-                let rows = Array(order[(s * options.batch)..<min(order.count, (s + 1) * options.batch)])
-                let batch = TokenBatch.padded(rows.map { encoded[$0] }, pad: tok.special.pad)
-                let loss = try self.step(batch, labels: rows.map { examples[$0].label }, stepIndex: step, lr: schedule.lr(step: optimizer.stepCount))
-                step += 1
-                if let loss {
-                    badRun = 0
-                    lossSum += Double(loss); lossCount += 1
-                } else {
-                    badRun += 1; skipped += 1
-                    if badRun >= options.maxNonFiniteSteps { throw TrainingError.nonFiniteLoss(step: step, lr: schedule.lr(step: optimizer.stepCount)) }
-                }
-                let elapsed = Date().timeIntervalSince(start)
-                onProgress(TrainingProgress(epoch: epoch, epochs: options.epochs, step: step, totalSteps: total,
-                                            loss: lossCount == 0 ? .nan : lossSum / Double(lossCount),
-                                            samplesPerSecond: Double(min(step * options.batch, examples.count * options.epochs)) / max(elapsed, 1e-9),
-                                            elapsedSeconds: elapsed))
-            }
-            var report: EvaluationReport?
-            if !validation.isEmpty { report = try Evaluator(model: model).evaluate(validation) }
-            let summary = EpochSummary(epoch: epoch, trainLoss: lossCount == 0 ? .nan : lossSum / Double(lossCount),
-                                       validation: report, skippedSteps: skipped)
-            summaries.append(summary)
-            onEpoch(summary)
-        }
-        return summaries
+        try FinetuneRun(trainer: self, examples: examples, validation: validation).run(onProgress: onProgress, onEpoch: onEpoch)
     }
 
-    /// One optimizer step; returns nil (and applies nothing) when the loss or gradients are not finite.
+    /// One optimizer step in one process; returns nil (and applies nothing) when the loss or gradients are not finite.
     public func step(_ batch: TokenBatch, labels: [Int32], stepIndex: Int, lr: Float) throws -> Float? {
-        let encoder = model.encoder, head = model.head
-        let fft = options.mode == .fft
-        trainWS.dropout = fft && options.dropout ? DropoutSpec(config: model.config, seed: RandomSource.key(options.seed, UInt64(stepIndex))) : nil
-        let hidden = try encoder.forward(batch, workspace: trainWS)
-        let loss = try head.forward(hidden: hidden, batch: batch, labels: labels, dropout: trainWS.dropout)
-        guard loss.isFinite else { return nil }
-        gradWS.prepare(for: trainWS)
-        head.backward(batch: batch, grads: grads, dHidden: gradWS.dHidden.data)
-        if fft { encoder.backward(batch, workspace: trainWS, gradients: gradWS, into: grads) }
         defer { grads.fill(0) }
+        guard let loss = try gradients(batch, labels: labels, stepIndex: stepIndex) else { return nil }
         let norm = GradClip.clip(grads, maxNorm: options.maxGradNorm)
         guard norm.isFinite else { return nil }
         optimizer.step(grads: grads, lr: lr)
         return loss
+    }
+
+    /// Adds the gradient of `batch` into `grads` without updating. Data-parallel: `batch` holds rows
+    /// `batchRow ..< batchRow + batch.batch` of the step's global batch of `globalRows` (default: all of it);
+    /// the gradient and the returned loss are this rank's share (rows/globalRows) of the global mean, and dropout
+    /// is keyed by the global row. Nil when the loss is not finite (nothing added).
+    func gradients(_ batch: TokenBatch, labels: [Int32], stepIndex: Int, batchRow: Int = 0, globalRows: Int? = nil) throws -> Float? {
+        let encoder = model.encoder, head = model.head
+        let fft = options.mode == .fft
+        let global = globalRows ?? batch.batch
+        trainWS.dropout = fft && options.dropout
+            ? DropoutSpec(config: model.config, seed: RandomSource.key(options.seed, UInt64(stepIndex)), firstRow: batchRow) : nil
+        let hidden = try encoder.forward(batch, workspace: trainWS)
+        let loss = try head.forward(hidden: hidden, batch: batch, labels: labels, dropout: trainWS.dropout)
+        guard loss.isFinite else { return nil }
+        // One process: share 1, and the gradient is left exactly as the head computed it.
+        let share: Float = batch.batch == global ? 1 : Float(batch.batch) / Float(global)
+        if share != 1 { BLAS.scale(head.logitGradient.count, share, head.logitGradient.baseAddress!) }
+        gradWS.prepare(for: trainWS)
+        head.backward(batch: batch, grads: grads, dHidden: gradWS.dHidden.data)
+        if fft { encoder.backward(batch, workspace: trainWS, gradients: gradWS, into: grads) }
+        return loss * share
     }
 }

@@ -1,8 +1,8 @@
 import Guards
 /// How a classifier is fine-tuned: full fine-tuning or the classifier layer only, and the usual knobs.
-public struct TrainingOptions: Sendable {
+public struct TrainingOptions: Codable, Sendable, Equatable {
     /// What moves during training.
-    public enum Mode: String, Sendable, CaseIterable {
+    public enum Mode: String, Codable, Sendable, CaseIterable {
         /// Full fine-tuning: every encoder and head parameter.
         case fft
         /// Classifier-layer fine-tuning: only `classifier.*`; the encoder runs frozen in eval mode.
@@ -21,8 +21,26 @@ public struct TrainingOptions: Sendable {
     public var dropout = true
     /// Consecutive non-finite losses tolerated (their steps are skipped) before training stops with an error.
     public var maxNonFiniteSteps = 3
+    /// Steps between resumable checkpoints (0: none); needs an output directory.
+    public var checkpointEvery = 0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case mode, epochs, batch, lr, seed, dropout
+        case warmupRatio = "warmup_ratio", weightDecay = "weight_decay", maxGradNorm = "max_grad_norm"
+        case maxNonFiniteSteps = "max_non_finite_steps", checkpointEvery = "checkpoint_every"
+    }
+
+    /// Settings that change the numbers a step produces; a resume must not change them.
+    public func differences(from other: TrainingOptions) -> [String] {
+        var out: [String] = []
+        func cmp<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { out.append("\(name): checkpoint \(b), now \(a)") } }
+        cmp("mode", mode.rawValue, other.mode.rawValue); cmp("epochs", epochs, other.epochs); cmp("batch", batch, other.batch)
+        cmp("lr", lr, other.lr); cmp("warmup-ratio", warmupRatio, other.warmupRatio); cmp("weight-decay", weightDecay, other.weightDecay)
+        cmp("max-grad-norm", maxGradNorm, other.maxGradNorm); cmp("seed", seed, other.seed); cmp("dropout", dropout, other.dropout)
+        return out
+    }
 }
 
 /// A training step's progress for display.
@@ -35,6 +53,8 @@ public struct TrainingProgress: Sendable {
     public var loss: Double
     public var samplesPerSecond: Double
     public var elapsedSeconds: Double
+    /// Real (non-padding) tokens per second over the whole global batch.
+    public var tokensPerSecond: Double = 0
     public var etaSeconds: Double { step == 0 ? 0 : elapsedSeconds / Double(step) * Double(totalSteps - step) }
 }
 

@@ -11,10 +11,14 @@ import Tokenizers
 /// norm of one token's perturbation and a long prompt is not perturbed less per token than a short one.
 public enum VirtualAdversarial {
     /// Fills `delta` [batch*seqLen, H] with a Gaussian direction of per-sequence size `xi` (padding rows 0).
-    public static func randomProbe(_ delta: UnsafeMutablePointer<Float>, batch: TokenBatch, hidden h: Int, xi: Float, key: UInt64) {
+    /// Row r's draws are keyed by `firstRow + r` (its place in the step's global batch), so a split batch
+    /// draws what the whole one would; real positions come first in a row's stream, so its padded length does
+    /// not change them (padding is zeroed).
+    public static func randomProbe(_ delta: UnsafeMutablePointer<Float>, batch: TokenBatch, hidden h: Int, xi: Float, key: UInt64,
+                                   firstRow: Int = 0) {
         let t = batch.seqLen
         for r in 0..<batch.batch {
-            var rng = RandomSource(seed: RandomSource.key(key, UInt64(r)))
+            var rng = RandomSource(seed: RandomSource.key(key, UInt64(firstRow + r)))
             rng.fillNormal(delta + r * t * h, count: t * h, std: 1)
         }
         normalize(delta, batch: batch, hidden: h, to: xi)

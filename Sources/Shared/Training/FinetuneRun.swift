@@ -1,0 +1,171 @@
+import EncoderModel
+import Foundation
+import Guards
+import Runtime
+import Tokenizers
+
+/// The fine-tuning loop, in one process or as one rank of a data-parallel group (the single process is world
+/// size 1): epochs of seeded shuffles, each step's global batch split over the ranks (`BatchPartition`), the
+/// ranks' gradient shares summed and the same AdamW step applied on every rank; validation after each epoch
+/// (rank 0); rank 0 checkpoints every `checkpointEvery` steps. A resume from step k replays nothing and ends
+/// with the parameters of an uninterrupted run.
+public final class FinetuneRun {
+    public let trainer: TaskGuardTrainer
+    public let examples: [TaskGuardTrainer.Example]
+    public let validation: [(text: String, unsafe: Bool)]
+    /// Where checkpoints go (`output/checkpoints/step-N`); nil: none.
+    public let output: URL?
+    public let reducer: any GradientReducer
+    /// Checked before each step: when it returns true on any rank, every rank returns at the same step boundary.
+    public var shouldStop: () -> Bool = { false }
+    /// How many of the newest checkpoints to keep; nil keeps all.
+    public var keepCheckpoints: Int?
+    /// Optimizer steps taken so far in this run (all epochs).
+    public private(set) var step = 0
+    /// A hash of the examples (texts and labels, in order): a resume on other data is refused.
+    public let fingerprint: String
+
+    public var options: TrainingOptions { trainer.options }
+    public var stepsPerEpoch: Int { (examples.count + options.batch - 1) / options.batch }
+    public var totalSteps: Int { stepsPerEpoch * options.epochs }
+
+    private let encoded: [Encoding]
+    private var epochLossSum = 0.0, epochLossSteps = 0, epochSkipped = 0
+    private var orderEpoch = 0, order: [Int] = []
+
+    public init(trainer: TaskGuardTrainer, examples: [TaskGuardTrainer.Example], validation: [(text: String, unsafe: Bool)] = [],
+                output: URL? = nil, reducer: any GradientReducer = SingleProcessReducer()) throws {
+        guard !examples.isEmpty else { throw TrainingError.noData("no training samples") }
+        self.trainer = trainer; self.examples = examples; self.validation = validation; self.output = output; self.reducer = reducer
+        let tok = trainer.model.tokenizer, maxLen = trainer.model.metadata.maxLength
+        encoded = examples.map { tok.encode($0.text, maxLength: maxLen) }
+        fingerprint = Self.fingerprint(examples)
+    }
+
+    public convenience init(model: GuardModel, options: TrainingOptions, examples: [TaskGuardTrainer.Example],
+                            validation: [(text: String, unsafe: Bool)] = [], output: URL? = nil,
+                            reducer: any GradientReducer = SingleProcessReducer()) throws {
+        try self.init(trainer: TaskGuardTrainer(model: model, options: options), examples: examples, validation: validation,
+                      output: output, reducer: reducer)
+    }
+
+    /// SHA-256 over each example's label and text.
+    public static func fingerprint(_ examples: [TaskGuardTrainer.Example]) -> String {
+        var h = SHA256()
+        for e in examples {
+            var head = [UInt8](repeating: 0, count: 9)
+            head[0] = UInt8(truncatingIfNeeded: e.label)
+            withUnsafeBytes(of: UInt64(e.text.utf8.count).littleEndian) { for i in 0..<8 { head[1 + i] = $0[i] } }
+            h.update(head)
+            h.update(Array(e.text.utf8))
+        }
+        return SHA256.hex(h.finalize())
+    }
+
+    /// The example order of epoch `epoch` (1-based): the seeded shuffles of epochs 1...epoch replayed from the
+    /// seed, so it is a pure function of (seed, count, epoch) and equals the order the earlier loop drew by
+    /// carrying one generator across epochs.
+    public static func order(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var rng = RandomSource(seed: RandomSource.key(seed, 0x5EED))
+        var order: [Int] = []
+        for _ in 1...max(1, epoch) {
+            order = Array(0..<count)
+            order.shuffle(using: &rng)
+        }
+        return order
+    }
+
+    /// Continues from `checkpoint` (its model must already be the trainer's). The settings and the examples must
+    /// be the checkpoint's; the world size may differ.
+    public func resume(from checkpoint: FinetuneCheckpoint) throws {
+        guard checkpoint.examplesSHA256 == fingerprint else {
+            throw TrainingError.noData("the training samples (\(examples.count), sha256 \(fingerprint.prefix(12))…) are not the ones the checkpoint was trained on (\(checkpoint.examples), \(checkpoint.examplesSHA256.prefix(12))…); resume with the same data, policy and input format")
+        }
+        var theirs = checkpoint.options
+        theirs.checkpointEvery = options.checkpointEvery; theirs.maxNonFiniteSteps = options.maxNonFiniteSteps
+        let diffs = options.differences(from: theirs)
+        guard diffs.isEmpty else {
+            throw TrainingError.noData("the settings differ from the checkpoint's (\(diffs.joined(separator: "; "))); a resume must use the same settings to match an uninterrupted run")
+        }
+        guard checkpoint.step < totalSteps else { throw TrainingError.noData("the checkpoint is at the last step (\(checkpoint.step)) already") }
+        try checkpoint.restore(into: trainer.optimizer)
+        step = checkpoint.step
+        epochLossSum = checkpoint.epochLossSum; epochLossSteps = checkpoint.epochLossSteps; epochSkipped = checkpoint.epochSkippedSteps
+    }
+
+    /// Runs to the end of the last epoch (or until `shouldStop`); returns the summaries of the epochs this call
+    /// finished. Progress reports the global loss, the same on every rank.
+    @discardableResult
+    public func run(onProgress: (TrainingProgress) -> Void = { _ in }, onEpoch: (EpochSummary) -> Void = { _ in },
+                    onCheckpoint: (URL, Int) -> Void = { _, _ in }) throws -> [EpochSummary] {
+        let o = options, tok = trainer.model.tokenizer
+        let sync = SynchronizedStep(reducer: reducer, optimizer: trainer.optimizer)
+        let total = totalSteps, perEpoch = stepsPerEpoch
+        let schedule = LinearSchedule(peak: o.lr, warmupRatio: o.warmupRatio, totalSteps: total)
+        var summaries: [EpochSummary] = []
+        let start = Date()
+        var badRun = 0, tokens = 0.0, samples = 0
+        while step < total {
+            if try sync.anyRank(shouldStop()) { break }
+            let epoch = step / perEpoch + 1, s = step % perEpoch
+            if orderEpoch != epoch { order = Self.order(count: examples.count, seed: o.seed, epoch: epoch); orderEpoch = epoch }
+            let batchRows = Array(order[(s * o.batch)..<min(order.count, (s + 1) * o.batch)])
+            let mine = BatchPartition.range(batch: batchRows.count, rank: reducer.rank, worldSize: reducer.worldSize)
+            let rows = Array(batchRows[mine])
+            let lr = schedule.lr(step: trainer.optimizer.stepCount)
+            defer { trainer.grads.fill(0) }
+            var share: Float? = 0
+            if !rows.isEmpty {
+                let batch = TokenBatch.padded(rows.map { encoded[$0] }, pad: tok.special.pad)
+                share = try trainer.gradients(batch, labels: rows.map { examples[$0].label }, stepIndex: step,
+                                              batchRow: mine.lowerBound, globalRows: batchRows.count)
+            }
+            var stats: [Float] = [share ?? 0, Float(rows.reduce(0) { $0 + encoded[$1].ids.count }), share == nil ? 1 : 0]
+            try sync.agree(&stats)
+            var loss: Float?
+            if stats[2] == 0, try sync.apply(trainer.grads, optimizer: trainer.optimizer, maxGradNorm: o.maxGradNorm, lr: lr) {
+                loss = stats[0]
+            }
+            step += 1
+            tokens += Double(stats[1]); samples += batchRows.count
+            if let loss {
+                badRun = 0
+                epochLossSum += Double(loss); epochLossSteps += 1
+            } else {
+                badRun += 1; epochSkipped += 1
+                if badRun >= o.maxNonFiniteSteps { throw TrainingError.nonFiniteLoss(step: step, lr: lr) }
+            }
+            let elapsed = max(Date().timeIntervalSince(start), 1e-9)
+            onProgress(TrainingProgress(epoch: epoch, epochs: o.epochs, step: step, totalSteps: total,
+                                        loss: epochLossSteps == 0 ? .nan : epochLossSum / Double(epochLossSteps),
+                                        samplesPerSecond: Double(samples) / elapsed, elapsedSeconds: elapsed,
+                                        tokensPerSecond: tokens / elapsed))
+            if step % perEpoch == 0 {
+                var report: EvaluationReport?
+                if reducer.rank == 0, !validation.isEmpty { report = try Evaluator(model: trainer.model).evaluate(validation) }
+                let summary = EpochSummary(epoch: epoch, trainLoss: epochLossSteps == 0 ? .nan : epochLossSum / Double(epochLossSteps),
+                                           validation: report, skippedSteps: epochSkipped)
+                summaries.append(summary)
+                onEpoch(summary)
+                epochLossSum = 0; epochLossSteps = 0; epochSkipped = 0
+            }
+            if let output, reducer.rank == 0, o.checkpointEvery > 0, step % o.checkpointEvery == 0 || step == total {
+                let dir = FinetuneCheckpoint.directory(in: output, step: step)
+                let state = FinetuneCheckpoint.State(step: step, optimizerSteps: trainer.optimizer.stepCount, options: o,
+                                                     examplesSHA256: fingerprint, examples: examples.count, epochLossSum: epochLossSum,
+                                                     epochLossSteps: epochLossSteps, epochSkippedSteps: epochSkipped)
+                try FinetuneCheckpoint.save(trainer.model, optimizer: trainer.optimizer, state: state, to: dir)
+                onCheckpoint(dir, step)
+                pruneCheckpoints(output)
+            }
+        }
+        return summaries
+    }
+
+    private func pruneCheckpoints(_ output: URL) {
+        guard let keep = keepCheckpoints else { return }
+        for old in FinetuneCheckpoint.steps(in: output).dropLast(keep) {
+            try? FileManager.default.removeItem(at: FinetuneCheckpoint.directory(in: output, step: old))
+        }
+    }
+}
