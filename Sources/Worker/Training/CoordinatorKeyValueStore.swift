@@ -11,6 +11,8 @@ struct CoordinatorKeyValueStore: RendezvousKeyValueStore {
     let jobID: String
     /// The task holding the lease: the coordinator accepts keys only from it, under its rendezvous prefix.
     let taskID: String
+    /// A cancelled task stops waiting for peers at once.
+    let isCancelled: @Sendable () -> Bool
     var pollInterval: Duration = .milliseconds(20)
     /// How long one set may take (a coordinator restart in between is retried until then).
     var setTimeout: Duration = .seconds(30)
@@ -48,8 +50,10 @@ struct CoordinatorKeyValueStore: RendezvousKeyValueStore {
         request.set = set
         request.value = Data(value)
         while ContinuousClock.now < deadline {
+            if isCancelled() { throw CollectiveError.storeFailed("\(taskID) was cancelled during the rendezvous") }
             let ticket = bridge.request(.keyValueRequest(request), jobID: jobID)
-            switch ticket.wait(timeout: deadline - .now) {
+            // A reply lost with a coordinator restart is asked for again after a short wait.
+            switch ticket.wait(timeout: min(deadline - .now, .seconds(2))) {
             case nil:
                 break
             case .failed?:

@@ -82,9 +82,14 @@ final class RemoteCorpus: CorpusRecordSource {
         let deadline = ContinuousClock.now + fetchTimeout
         if pending[row] == nil { request(row) }
         while let (ticket, asked) = pending[row] {
-            guard let outcome = ticket.wait(timeout: max(deadline - .now, .milliseconds(1))) else {
-                pending[row] = nil
-                throw WorkerError("corpus row \(row) (bytes \(range) of \(sha256.prefix(16))) did not arrive within \(fetchTimeout)")
+            // A reply lost with a coordinator restart is asked for again after a short wait.
+            guard let outcome = ticket.wait(timeout: max(min(deadline - .now, .seconds(5)), .milliseconds(1))) else {
+                guard ContinuousClock.now < deadline else {
+                    pending[row] = nil
+                    throw WorkerError("corpus row \(row) (bytes \(range) of \(sha256.prefix(16))) did not arrive within \(fetchTimeout)")
+                }
+                request(row, from: asked.lowerBound)
+                continue
             }
             switch outcome {
             case .failed(let reason):
