@@ -117,19 +117,29 @@ struct TrainingFixture {
         try cluster.startWorker(id, extra: Self.threads + ["--data-addr", "127.0.0.1"])
     }
 
-    /// Largest |a - b| over every tensor the two model directories' weights share (they must hold the same names).
-    static func maxDifference(_ a: String, _ b: String) throws -> Float {
+    /// Largest |a - b| over the tensors of two model directories' weights: all of them (they must hold the same
+    /// names), or with `sharedOnly` those both hold (a trained model against its base, which lacks the heads).
+    static func maxDifference(_ a: String, _ b: String, sharedOnly: Bool = false) throws -> Float {
         let fa = try SafetensorsFile(path: a + "/model.safetensors"), fb = try SafetensorsFile(path: b + "/model.safetensors")
-        guard Set(fa.names) == Set(fb.names) else { throw TestFailure("\(a) and \(b) hold different tensors") }
-        var worst: Float = 0
+        guard sharedOnly || Set(fa.names) == Set(fb.names) else { throw TestFailure("\(a) and \(b) hold different tensors") }
+        var worst: Float = 0, compared = 0
+        // A trained model writes the encoder under `bert.` (the classifier layout); its base may not.
+        func other(_ name: String) -> String? {
+            if fb.contains(name) { return name }
+            let bare = name.hasPrefix("bert.") ? String(name.dropFirst(5)) : "bert." + name
+            return sharedOnly && fb.contains(bare) ? bare : nil
+        }
         for name in fa.names {
-            let ta = try fa.tensor(name), tb = try fb.tensor(name)
+            guard let twin = other(name) else { continue }
+            compared += 1
+            let ta = try fa.tensor(name), tb = try fb.tensor(twin)
             guard ta.count == tb.count else { throw TestFailure("\(name): \(ta.count) vs \(tb.count) values") }
             for i in 0..<ta.count {
                 let d = abs(ta.data[i] - tb.data[i])
                 if !(d <= worst) { worst = d.isNaN ? .infinity : d }
             }
         }
+        guard compared > 0 else { throw TestFailure("\(a) and \(b) share no tensors") }
         return worst
     }
 

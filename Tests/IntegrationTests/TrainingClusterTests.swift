@@ -36,16 +36,40 @@ final class TrainingClusterTests: XCTestCase {
         XCTAssertEqual(job["state"] as? String, "done", "\(job)")
         XCTAssertEqual(job["step"] as? Int, 8)
         let difference = try TrainingFixture.maxDifference(output, local)
-        let moved = try TrainingFixture.maxDifference(local, fixture.base)
+        let moved = try TrainingFixture.maxDifference(local, fixture.base, sharedOnly: true)
         print("pretrain 2 workers vs one process: max |Δparam| = \(difference) (training moved parameters by up to \(moved))")
         XCTAssertLessThanOrEqual(difference, Self.tolerance)
         XCTAssertGreaterThan(moved, 10 * Self.tolerance, "training must move the parameters well beyond the tolerance")
+        for file in ["config.json", "vocab.txt", "uniguard.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(output)/\(file)"), "the exported model lacks \(file)")
+        }
         // Neither worker holds the corpus whole: only the records its rank read, fetched by byte range.
         for worker in ["w1", "w2"] {
             let held = try fixture.corpusBytesCached(worker: worker)
             XCTAssertFalse(held.wholeCorpus, "\(worker) downloaded the whole corpus")
             XCTAssertGreaterThan(held.records, 0, "\(worker) fetched no records")
             XCTAssertLessThan(held.records, fixture.corpusSize, "\(worker) fetched as many bytes as the whole corpus")
+        }
+    }
+
+    /// With `advertise_shared_paths` and the corpus readable at the coordinator's path, ranks read records in place.
+    func testSharedFilesystemCorpusIsReadInPlace() throws {
+        let local = try fixture.localPretrain("local", steps: 4, batch: 4, checkpointEvery: 4)
+        let config = try String(contentsOfFile: cluster.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "[storage]\n", with: "[storage]\nadvertise_shared_paths = true\n")
+            .write(toFile: cluster.configPath, atomically: true, encoding: .utf8)
+        try cluster.startCoordinator()
+        try fixture.startWorker("w1")
+        try fixture.startWorker("w2")
+        let (jobFile, output) = try fixture.pretrainJob("gip", steps: 4, batch: 4, checkpointEvery: 4, workers: 2)
+        let id = try cluster.submit(jobFile)
+        let job = try cluster.waitForJob(id, timeout: 180)
+        XCTAssertEqual(job["state"] as? String, "done", "\(job)")
+        XCTAssertLessThanOrEqual(try TrainingFixture.maxDifference(output, local), Self.tolerance)
+        for worker in ["w1", "w2"] {
+            let held = try fixture.corpusBytesCached(worker: worker)
+            XCTAssertFalse(held.wholeCorpus, "\(worker) downloaded the corpus it can read in place")
+            XCTAssertEqual(held.records, 0, "\(worker) fetched records it can read in place")
         }
     }
 
@@ -59,7 +83,7 @@ final class TrainingClusterTests: XCTestCase {
         let job = try cluster.waitForJob(id, timeout: 180)
         XCTAssertEqual(job["state"] as? String, "done", "\(job)")
         let difference = try TrainingFixture.maxDifference(output, local)
-        let moved = try TrainingFixture.maxDifference(local, fixture.base)
+        let moved = try TrainingFixture.maxDifference(local, fixture.base, sharedOnly: true)
         print("finetune 2 workers vs one process: max |Δparam| = \(difference) (training moved parameters by up to \(moved))")
         XCTAssertLessThanOrEqual(difference, Self.tolerance)
         XCTAssertGreaterThan(moved, 10 * Self.tolerance)
@@ -68,7 +92,7 @@ final class TrainingClusterTests: XCTestCase {
     /// kill -9 of a rank: the survivors re-rendezvous from the last committed checkpoint and end on the undisturbed
     /// run's numbers.
     func testWorkerKilledMidRunJobFinishesWithoutLosingCommittedSteps() throws {
-        let steps = 60
+        let steps = 30
         let local = try fixture.localPretrain("local", steps: steps, batch: 4, checkpointEvery: 5)
         try cluster.startCoordinator()
         try fixture.startWorker("w1")
@@ -89,7 +113,7 @@ final class TrainingClusterTests: XCTestCase {
 
     /// kill -9 of the coordinator: restarted on the same endpoint, it continues from the last committed checkpoint.
     func testCoordinatorKilledMidRunJobFinishesAfterRestart() throws {
-        let steps = 60
+        let steps = 30
         let local = try fixture.localPretrain("local", steps: steps, batch: 4, checkpointEvery: 5)
         let coordinator = try cluster.startCoordinator()
         let endpoint = cluster.endpoint
@@ -109,7 +133,7 @@ final class TrainingClusterTests: XCTestCase {
 
     /// A worker that registers while a job runs joins at the generation formed after the next commit.
     func testWorkerJoiningMidRunJoinsALaterGeneration() throws {
-        let steps = 60
+        let steps = 30
         let local = try fixture.localPretrain("local", steps: steps, batch: 4, checkpointEvery: 5)
         try cluster.startCoordinator()
         try fixture.startWorker("w1")

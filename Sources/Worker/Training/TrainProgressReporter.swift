@@ -11,14 +11,18 @@ final class TrainProgressReporter {
     let attempt: UInt32
     let endStep: Int
     let timer: TimedReducer
+    /// A cancelled rank's progress would only be refused: it stops sending.
+    let isCancelled: () -> Bool
     var interval: Duration = .milliseconds(250)
     private var lastSent: ContinuousClock.Instant?
     private var lastStepAt = ContinuousClock.now
     private var allreduce: Duration = .zero
     private(set) var lastLoss = Double.nan
 
-    init(bridge: CoordinatorBridge, jobID: String, taskID: String, attempt: UInt32, endStep: Int, timer: TimedReducer) {
+    init(bridge: CoordinatorBridge, jobID: String, taskID: String, attempt: UInt32, endStep: Int, timer: TimedReducer,
+         isCancelled: @escaping () -> Bool) {
         self.bridge = bridge; self.jobID = jobID; self.taskID = taskID; self.attempt = attempt; self.endStep = endStep; self.timer = timer
+        self.isCancelled = isCancelled
     }
 
     /// After each step: `terms` are (mlm, classification, adversarial, consistency) for GIP.
@@ -28,6 +32,7 @@ final class TrainProgressReporter {
         lastStepAt = now
         let reduce = timer.takeSpent()
         lastLoss = progress.loss
+        if isCancelled() { return }
         if let lastSent, now - lastSent < interval, progress.step < endStep { return }
         lastSent = now
         var p = Uniguard_V1_TrainProgress()

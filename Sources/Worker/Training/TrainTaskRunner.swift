@@ -37,9 +37,9 @@ struct TrainTaskRunner {
         let group = try connect(task, taskID: taskID, jobID: jobID)
         defer { group.close() }  // peers blocked on this rank see it gone
         let timer = TimedReducer(GlooGradientReducer(group: group))
-        let reporter = TrainProgressReporter(bridge: services.bridge, jobID: jobID, taskID: taskID, attempt: attempt,
-                                             endStep: Int(task.endStep), timer: timer)
         let shouldStop = { [services] in services.isCancelled(taskID) }
+        let reporter = TrainProgressReporter(bridge: services.bridge, jobID: jobID, taskID: taskID, attempt: attempt,
+                                             endStep: Int(task.endStep), timer: timer, isCancelled: shouldStop)
         let offer: (URL, Int) -> Void = { dir, step in
             do {
                 var ready = Uniguard_V1_CheckpointReady()

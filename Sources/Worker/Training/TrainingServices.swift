@@ -69,7 +69,9 @@ final class TrainingServices: Sendable {
         var files: [Uniguard_V1_ModelFile] = []
         var paths: [String: String] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() where !name.hasPrefix(".") {
-            let path = directory.appendingPathComponent(name).path
+            // Tokenizer files may be symlinks into the blob cache (copied from a model directory rebuilt from
+            // blobs): offer what they point to.
+            let path = directory.appendingPathComponent(name).resolvingSymlinksInPath().path
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             guard attributes[.type] as? FileAttributeType == .typeRegular else { continue }
             var file = Uniguard_V1_ModelFile()
