@@ -5,7 +5,7 @@ import PackageDescription
 //
 //   Runtime ─┬─ Tokenizers
 //            └─ EncoderModel (CBLAS) ── GuardData (Yams) ── Guards ─┬─ Training
-//                                                                   └─ Fusion (Yams) ── Cluster (CZMQ, protobuf)
+//                                                                   └─ Fusion (Yams) ── Cluster (CZMQ, protobuf; Training for its job settings)
 //   Coordinator (library: GRDB, the only target that uses it) and Worker (library) build on Cluster; the three executables are thin mains.
 //   Collectives (Runtime, CGloo: a C++ shim over Debian's libgloo): ring all-reduce of gradients for data-parallel training; no ZeroMQ.
 //   DataParallel (Training, Collectives): GlooGradientReducer, the Training loops' reducer over a Gloo ring.
@@ -48,7 +48,7 @@ let package = Package(
                 path: "Sources/Shared/Training"),
         .target(name: "Fusion", dependencies: ["Runtime", "EncoderModel", "GuardData", "Guards", yams], path: "Sources/Shared/Fusion"),
         .target(name: "Cluster",
-                dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "CZMQ", logging, yams,
+                dependencies: ["Runtime", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "CZMQ", logging, yams,
                                .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Sources/Shared/Cluster"),
         .target(name: "Collectives", dependencies: ["CGloo", "Runtime"], path: "Sources/Shared/Collectives"),
@@ -83,13 +83,13 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Guards", "GuardData", "EncoderModel", "Tokenizers", "TestHelpers"],
                     path: "Tests/TrainingTests"),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "Guards", "GuardData", "EncoderModel", "TestHelpers"], path: "Tests/FusionTests"),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Fusion", "TestHelpers"], path: "Tests/ClusterTests"),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Fusion", "Training", "GuardData", "Runtime", "TestHelpers"], path: "Tests/ClusterTests"),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Runtime"], path: "Tests/CollectivesTests"),
         .testTarget(name: "DataParallelTests", dependencies: ["DataParallel", "Training", "Collectives", "Guards", "GuardData", "EncoderModel", "Runtime", "TestHelpers"],
                     path: "Tests/DataParallelTests"),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", argumentParser],
                     path: "Tests/CommandLineSupportTests"),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "TestHelpers"], path: "Tests/CoordinatorTests"),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "Training", "TestHelpers"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "Runtime", "TestHelpers"], path: "Tests/WorkerTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "EncoderModel", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],
                     path: "Tests/IntegrationTests"),

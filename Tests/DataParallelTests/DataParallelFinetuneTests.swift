@@ -10,7 +10,9 @@ import XCTest
 /// TaskGuard fine-tuning (FFT and CFT) with N ranks equals one process with the same global batch, and a
 /// checkpointed run resumes onto the uninterrupted run's parameters.
 final class DataParallelFinetuneTests: DataParallelTestCase {
-    static let tolerance = DataParallelPretrainTests.tolerance
+    /// No Alice++ here: the gradients differ by float rounding only (~1e-7 relative); measured worst ~1.4e-6
+    /// after 8 AdamW steps at lr 3e-3 (see DataParallelPretrainTests.tolerance for how AdamW scales it).
+    static let tolerance: Float = 1e-5
 
     struct RankResult: Sendable {
         var params: [Float]

@@ -10,12 +10,14 @@ import XCTest
 
 /// GIP with N ranks equals GIP in one process with the same global batch, up to float summation order.
 final class DataParallelPretrainTests: DataParallelTestCase {
-    /// Tolerance on any parameter after a few steps at lr 2e-3. AdamW divides each moment by its own
-    /// magnitude, so a gradient element that changes by a rounding error moves its parameter by lr·(relative
-    /// error); only an element whose gradient is itself at rounding level (a cancellation) can move by up to
-    /// lr per step. The split changes sums in the last bits (~1e-7 relative), so 1e-5 ≪ lr = 2e-3 says "same
-    /// run", while a mis-scaled share, a row drawn twice or a probe keyed by local row moves parameters by ~lr.
-    static let tolerance: Float = 1e-5
+    /// Tolerance on any parameter after a few steps at lr 2e-3 (parameters move up to ~5e-3). The split
+    /// changes the summed gradient by ~1e-7 relative, and by up to ~6e-6 with Alice++ (its power iteration
+    /// amplifies forward rounding; see DataParallelGradientTests). AdamW divides each moment by its own
+    /// magnitude, so a gradient element off by a relative error e moves its parameter by ~lr·e per step, and
+    /// an element whose gradient is near zero (at rounding level) by up to lr: measured worst 1.3e-5 (3 ranks,
+    /// batch 7), so 5e-5 = lr/40. A mis-scaled share, a row drawn twice or a probe keyed by local row moves
+    /// parameters by ~lr (2e-3) in many elements.
+    static let tolerance: Float = 5e-5
 
     /// Two tiny "policies" whose instructions name different trigger words; the label depends on the policy.
     static func writeCorpus(_ url: URL, count: Int, seed: UInt64 = 4) throws {
@@ -91,10 +93,12 @@ final class DataParallelPretrainTests: DataParallelTestCase {
         let many = try ranks(size, o, name: "ranks-\(size)-batch-\(batch)")
         XCTAssertTrue(RankThreads.identical(many.map(\.params)), "\(size) ranks hold different parameters")
         let diff = RankThreads.maxDifference(one.params, many[0].params)
-        let moved = RankThreads.maxDifference(one.params, try MultiTaskGuard(directory: base, seed: 1).params.values.array)
-        print("DataParallelPretrainTests: \(size) ranks, batch \(batch), \(steps) steps: max |Δparam| vs one process \(diff) (parameters moved up to \(moved))")
+        let initial = try MultiTaskGuard(directory: base, seed: 1).params
+        let moved = RankThreads.maxDifference(one.params, initial.values.array)
+        print("DataParallelPretrainTests: \(size) ranks, batch \(batch), \(steps) steps: max |Δparam| vs one process \(diff) at "
+              + "\(RankThreads.worst(one.params, many[0].params, slots: initial.slots)) (parameters moved up to \(moved))")
         XCTAssertLessThan(diff, Self.tolerance)
-        XCTAssertGreaterThan(moved, 100 * Self.tolerance, "the run must move the parameters for the comparison to mean anything")
+        XCTAssertGreaterThan(moved, 20 * Self.tolerance, "the run must move the parameters for the comparison to mean anything")
         for r in many {
             XCTAssertEqual(r.losses.map(\.total), many[0].losses.map(\.total), "every rank reports the same global loss")
             XCTAssertEqual(r.losses.map(\.maskedTokens), one.losses.map(\.maskedTokens), "the global masked-token count")

@@ -42,6 +42,14 @@ enum RankThreads {
         return m
     }
 
+    /// Where the largest |a[i] − b[i]| is: the slot's name, the index in it, and both values.
+    static func worst(_ a: [Float], _ b: [Float], slots: [ParameterStore.Slot]) -> String {
+        var at = 0
+        for i in a.indices where abs(a[i] - b[i]) > abs(a[at] - b[at]) { at = i }
+        let slot = slots.first { (($0.offset)..<($0.offset + $0.count)).contains(at) }
+        return "\(slot?.name ?? "?")[\(at - (slot?.offset ?? 0))]: \(a[at]) vs \(b[at])"
+    }
+
     /// Whether every rank holds exactly the same bytes.
     static func identical(_ ranks: [[Float]]) -> Bool {
         ranks.dropFirst().allSatisfy { r in

@@ -32,6 +32,12 @@ final class FakeWorker {
         try socket.send(codec.encode(WireMessage(payload, messageId: nextMessageID)))
     }
 
+    /// Sends a message with raw frames after the envelope (a BlobChunk's bytes).
+    func send(_ payload: WireEnvelope.OneOf_Payload, rawFrames: [Data], jobID: String = "") throws {
+        nextMessageID += 1
+        try socket.send(codec.encode(WireMessage(payload, messageId: nextMessageID, jobId: jobID, rawFrames: rawFrames)))
+    }
+
     func register(slots: UInt32 = 1) throws {
         var register = Uniguard_V1_RegisterWorker()
         register.workerID = id

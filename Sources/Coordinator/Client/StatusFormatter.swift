@@ -28,14 +28,22 @@ enum StatusFormatter {
         if !jobs.isEmpty {
             var rows = [["ID", "NAME", "STATE", "PROGRESS", "IN FLIGHT", "BEST F1", "STRATEGY"]]
             for j in jobs {
+                if j["steps"] != nil {
+                    // A training job: steps instead of arms, its generation instead of arms in flight.
+                    rows.append([text(j["id"]), text(j["name"]), text(j["state"]), "\(text(j["step"]))/\(text(j["steps"])) steps",
+                                 "gen \(text(j["generation"]))", "-", text(j["kind"])])
+                    continue
+                }
                 rows.append([text(j["id"]), text(j["name"]), text(j["state"]),
                              "\(text(j["arms_done"]))/\(text(j["iterations"]))", text(j["arms_in_flight"]),
                              (j["best_f1"] as? Double).map { String(format: "%.4f", $0) } ?? "-", text(j["strategy"])])
             }
             out += table(rows)
         }
+        for j in jobs where j["steps"] != nil { out += training(j) }
         for j in jobs {
             if let message = j["message"] as? String { out.append("\(text(j["id"])): \(message)") }
+            if j["steps"] != nil { continue }
             if let waiting = j["tasks_waiting_for_another_worker"] as? Int, waiting > 0 {
                 out.append("\(text(j["id"])): \(waiting) failed tasks wait for a worker that has not failed them")
             }
@@ -59,6 +67,32 @@ enum StatusFormatter {
             out += table(rows)
         }
         return out.joined(separator: "\n")
+    }
+
+    /// A training job's block: step, losses, throughput, ETA, generation and ranks, last checkpoint.
+    static func training(_ j: [String: Any]) -> [String] {
+        func number(_ v: Any?, _ format: String = "%.4f") -> String { (v as? Double).map { String(format: format, $0) } ?? "-" }
+        var out = ["", "TRAINING \(text(j["id"])) (\(text(j["kind"]))): \(text(j["state"]))"]
+        var line = "  step \(text(j["step"]))/\(text(j["steps"]))  loss \(number(j["loss"]))"
+        if let l = j["losses"] as? [String: Any], l["mlm"] != nil {
+            line += " (mlm \(number(l["mlm"])), cls \(number(l["classification"])), adv \(number(l["adversarial"])), kl \(number(l["consistency"])))"
+        }
+        line += "  \(number(j["samples_per_second"], "%.1f")) samples/s  \(number(j["tokens_per_second"], "%.0f")) tokens/s"
+        line += "  ETA \((j["eta_seconds"] as? Double).map { duration($0) } ?? "-")"
+        out.append(line)
+        let checkpoint = (j["last_checkpoint"] as? [String: Any]).map { "step \(text($0["step"])) (generation \(text($0["generation"])))" } ?? "none"
+        out.append("  generation \(text(j["generation"]))\((j["generation_running"] as? Bool ?? false) ? "" : " (waiting for \(text(j["workers_required"])) free workers)")  last committed checkpoint \(checkpoint)  output \(text(j["output"]))")
+        let ranks = j["workers"] as? [[String: Any]] ?? []
+        if !ranks.isEmpty {
+            var rows = [["RANK", "WORKER", "LAST STEP", "LAST STEP AGO", "STEP MS", "ALL-REDUCE MS"]]
+            for r in ranks {
+                rows.append([text(r["rank"]), text(r["id"]), text(r["last_step"]),
+                             (r["last_step_ms_ago"] as? Double).map { "\(Int($0)) ms" } ?? "-", number(r["step_ms"], "%.0f"),
+                             number(r["allreduce_ms"], "%.0f")])
+            }
+            out += table(rows)
+        }
+        return out
     }
 
     /// True when every job in the document has finished (for `status JOB --watch`).

@@ -25,6 +25,8 @@ extension CoordinatorServer {
             guard let worker = lease.workerID, let job = jobs[lease.jobID], job.state == .running else { continue }
             chargeFailure(lease.taskID, of: job, to: worker, reason: "lease expired after \(config.leaseTimeoutMs) ms")
         }
+        // Training first: a job waiting for workers gets free slots before merge arms take them.
+        scheduleTraining()
         dispatch()
         checkpointStoreIfDue()
         for id in due {
@@ -46,6 +48,7 @@ extension CoordinatorServer {
             }
         } catch { storeFailed(error, "worker departure") }
         if !requeued.isEmpty { logger.info("requeued \(requeued.count) tasks of worker \(member.id)") }
+        trainingWorkerGone(member.id)
     }
 
     func persistLeases(_ changed: [TaskLease], _ what: String) {
@@ -62,7 +65,7 @@ extension CoordinatorServer {
         var free: [String: Int] = [:]
         // Quarantined workers get nothing until their quarantine ends.
         for member in membership.members.values where !failures.isQuarantined(member.id, nowUnixMs: now) {
-            let slots = member.slots - leases.leasedCount(by: member.id)
+            let slots = member.slots - leases.leasedCount(by: member.id) - trainingSlots(of: member.id)
             if slots > 0 { free[member.id] = slots }
         }
         guard !free.isEmpty else { return }

@@ -44,6 +44,10 @@ extension CoordinatorServer {
             if job.state == .exporting || job.searchFinished { startExport(job) }
             logger.info("resumed \(job.id): \(job.armsDone)/\(job.spec.iterations) arms done, \(job.run.inFlight.count) in flight")
         }
+        resumed += try restoreTraining()
+        // Submission order across both job families.
+        let order = try store.jobKinds().map(\.id)
+        jobOrder = order.filter { jobs[$0] != nil || trainingJobs[$0] != nil }
         if resumed == 0 { logger.info("no unfinished jobs in \(config.databasePath)") }
     }
 
@@ -65,7 +69,11 @@ extension CoordinatorServer {
                 sendError(.invalidJob, reason.description, to: done.peer, replyTo: done.requestID)
             case .success(let prepared):
                 do {
-                    let id = try createJob(prepared, yaml: done.yaml, submitter: done.submitter)
+                    let id: String
+                    switch prepared {
+                    case .mergeSearch(let search): id = try createJob(search, yaml: done.yaml, submitter: done.submitter)
+                    case .training(let training): id = try createTrainingJob(training, yaml: done.yaml, submitter: done.submitter)
+                    }
                     var reply = Uniguard_V1_SubmitReply()
                     reply.jobID = id
                     send(.submitReply(reply), to: done.peer, jobID: id, replyTo: done.requestID)
@@ -105,7 +113,7 @@ extension CoordinatorServer {
     }
 
     /// An id whose default export directory exists belongs to an earlier job: never hand it out again.
-    private func exportTaken(_ id: String) -> Bool {
+    func exportTaken(_ id: String) -> Bool {
         FileManager.default.fileExists(atPath: (config.exportDirectory as NSString).appendingPathComponent(id))
     }
 
@@ -121,6 +129,10 @@ extension CoordinatorServer {
     /// Every result is acknowledged, so an honest worker with a stale result stops resending it.
     func handleResult(_ result: Uniguard_V1_TaskResult, from workerID: String) {
         defer { pendingAcks[workerID, default: []].append(result.taskID) }
+        if let training = trainingJob(forTask: result.taskID) {
+            handleTrainResult(result, job: training, from: workerID)
+            return
+        }
         switch leases.verdict(result.taskID, worker: workerID, attempt: Int(result.attempt)) {
         case .accepted: break
         case .duplicate:
@@ -226,6 +238,17 @@ extension CoordinatorServer {
     // MARK: Cancel and fail
 
     func cancelJob(_ cancel: Uniguard_V1_CancelJob, from peer: Data, requestID: UInt64) {
+        if let training = trainingJobs[cancel.jobID] {
+            if !training.state.isTerminal {
+                stopTraining(training, state: .cancelled, message: cancel.reason.isEmpty ? "cancelled" : "cancelled: \(cancel.reason)")
+                logger.info("job \(training.id) cancelled")
+            }
+            var reply = Uniguard_V1_CancelReply()
+            reply.jobID = training.id
+            reply.state = training.state.rawValue
+            send(.cancelReply(reply), to: peer, jobID: training.id, replyTo: requestID)
+            return
+        }
         guard let job = jobs[cancel.jobID] else {
             sendError(.unknownJob, "no job \(cancel.jobID)", to: peer, replyTo: requestID, jobID: cancel.jobID)
             return
@@ -291,6 +314,10 @@ extension CoordinatorServer {
 
     func finishExports() {
         for done in exports.takeFinished() {
+            if let training = trainingJobs[done.jobID] {
+                finishTrainingExport(training, result: done.result)
+                continue
+            }
             guard let job = jobs[done.jobID], job.state == .exporting else { continue }
             switch done.result {
             case .success(let path): finishJob(job, exportPath: path, message: nil)

@@ -25,6 +25,8 @@ extension CoordinatorServer {
             // Grace: an assignment sent after the worker wrote this heartbeat is not lost, just in flight.
             reconcile(workerID: member.id, holding: Set(beat.runningTaskIds),
                       graceMs: UInt64(max(2000, 3 * config.heartbeatIntervalMs)))
+            reconcileTraining(workerID: member.id, holding: Set(beat.runningTaskIds),
+                              graceMs: UInt64(max(2000, 3 * config.heartbeatIntervalMs)))
         case .taskResult(let result):
             guard let member = knownWorker(peer, key: receipt.userId, requestID: requestID) else { return }
             handleResult(result, from: member.id)
@@ -38,6 +40,8 @@ extension CoordinatorServer {
             logger.info("worker \(member.id) left: \(LogSafe.text(goodbye.reason))")
             workerGone(member, state: "left")
         case .error(let error):
+            if let member = membership.member(routingID: peer),
+               handleWorkerError(error, replyTo: message.envelope.replyTo, from: member.id) { return }
             let who = membership.member(routingID: peer)?.id ?? Self.printable(peer)
             logger.warning("\(who) reported error \(error.code): \(LogSafe.text(error.message))")
         case .submitJob(let submit):
@@ -46,8 +50,19 @@ extension CoordinatorServer {
             answerStatus(request, to: peer, requestID: requestID)
         case .cancelJob(let cancel):
             cancelJob(cancel, from: peer, requestID: requestID)
-        case .registerAck, .taskAssignment, .blobChunk, .submitReply, .statusReply, .cancelReply,
-             .keyValueRequest, .keyValueReply, .trainProgress, .checkpointReady, .checkpointCommitted:
+        case .keyValueRequest(let request):
+            guard let member = knownWorker(peer, key: receipt.userId, requestID: requestID) else { return }
+            handleKeyValue(request, from: member.id, peer: peer, requestID: requestID)
+        case .trainProgress(let progress):
+            guard let member = knownWorker(peer, key: receipt.userId, requestID: requestID) else { return }
+            handleProgress(progress, from: member.id, peer: peer, requestID: requestID)
+        case .checkpointReady(let ready):
+            guard let member = knownWorker(peer, key: receipt.userId, requestID: requestID) else { return }
+            handleCheckpointReady(ready, from: member.id, peer: peer, requestID: requestID)
+        case .blobChunk(let chunk):
+            guard let member = knownWorker(peer, key: receipt.userId, requestID: requestID) else { return }
+            handleBlobChunk(chunk, raw: message.rawFrames, from: member.id)
+        case .registerAck, .taskAssignment, .submitReply, .statusReply, .cancelReply, .keyValueReply, .checkpointCommitted:
             rejectLog.warning("unexpected \(Self.kind(payload)) from \(Self.printable(peer))")
             sendError(.malformed, "the coordinator does not accept \(Self.kind(payload)) messages", to: peer,
                       replyTo: requestID)
@@ -86,6 +101,7 @@ extension CoordinatorServer {
             storeFailed(error, "worker registration")
         }
         reconcile(workerID: member.id, holding: Set(register.runningTaskIds), graceMs: 0)
+        reconcileTraining(workerID: member.id, holding: Set(register.runningTaskIds), graceMs: 0)
 
         var ack = Uniguard_V1_RegisterAck()
         ack.workerID = member.id

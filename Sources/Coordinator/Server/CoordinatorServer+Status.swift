@@ -7,7 +7,7 @@ import Runtime
 /// (and, for one job's history, from the store) so it answers quickly while jobs run.
 extension CoordinatorServer {
     func answerStatus(_ request: Uniguard_V1_StatusRequest, to peer: Data, requestID: UInt64) {
-        if !request.jobID.isEmpty, jobs[request.jobID] == nil {
+        if !request.jobID.isEmpty, jobs[request.jobID] == nil, trainingJobs[request.jobID] == nil {
             sendError(.unknownJob, "no job \(request.jobID)", to: peer, replyTo: requestID, jobID: request.jobID)
             return
         }
@@ -25,7 +25,7 @@ extension CoordinatorServer {
     func statusJSON(jobID: String?, includeHistory: Bool) throws -> String {
         let now = UnixTime.nowMs()
         let workers: [[String: Any]] = membership.members.values.sorted { $0.id < $1.id }.map { m in
-            let running = leases.leasedCount(by: m.id)
+            let running = leases.leasedCount(by: m.id) + trainingSlots(of: m.id)
             let quarantined = failures.isQuarantined(m.id, nowUnixMs: now)
             return [
                 "state": quarantined ? "quarantined" : "active",
@@ -37,8 +37,11 @@ extension CoordinatorServer {
                 "joined_unix_ms": m.joinedUnixMs, "software_version": m.softwareVersion, "blas_core": m.blasCore,
             ]
         }
-        let selected = jobOrder.compactMap { jobs[$0] }.filter { jobID == nil || $0.id == jobID }
-        let jobList = try selected.map { try jobJSON($0, includeHistory: includeHistory) }
+        let selected = jobOrder.filter { jobID == nil || $0 == jobID }
+        let jobList = try selected.compactMap { id -> [String: Any]? in
+            if let training = trainingJobs[id] { return try trainingJobJSON(training, includeHistory: includeHistory) }
+            return try jobs[id].map { try jobJSON($0, includeHistory: includeHistory) }
+        }
         let document: [String: Any] = [
             "coordinator": [
                 "endpoint": boundEndpoint, "session": session, "version": UniGuardVersion.description,

@@ -29,8 +29,13 @@ final class CoordinatorServer {
     var identity = WorkerIdentity()
     let identityFile: WorkerIdentityFile
     var jobs: [String: JobRuntime] = [:]
+    /// Training jobs (kind pretrain/finetune) by id; `jobOrder` lists them too.
+    var trainingJobs: [String: TrainingRuntime] = [:]
     /// Job ids in submission order (dispatch priority).
     var jobOrder: [String] = []
+    /// Where corpus indexes and checkpoint files live: the database's directory.
+    let stateDirectory: String
+    let checkpointStore: CheckpointStore
     var blobs = BlobServer()
     let submissions: SubmissionQueue
     let exports: ExportQueue
@@ -50,7 +55,10 @@ final class CoordinatorServer {
         store = try JobStore(path: config.databasePath)
         membership = Membership(settings: config.heartbeatSettings)
         wake = try WakePipe()
-        submissions = SubmissionQueue(wake: wake)
+        let stateDirectory = (config.databasePath as NSString).deletingLastPathComponent
+        self.stateDirectory = stateDirectory.isEmpty ? "." : stateDirectory
+        checkpointStore = CheckpointStore(stateDirectory: self.stateDirectory)
+        submissions = SubmissionQueue(wake: wake, stateDirectory: self.stateDirectory)
         exports = ExportQueue(wake: wake)
         rejectLog = RateLimitedLog(logger: logger)
         identityFile = WorkerIdentityFile(databasePath: config.databasePath)

@@ -11,7 +11,13 @@ final class SubmissionQueue: Sendable {
         var requestID: UInt64
         var yaml: String
         var submitter: String
-        var result: Result<PreparedMergeSearch, Failure>
+        var result: Result<PreparedJob, Failure>
+    }
+
+    /// A prepared job of either family.
+    enum PreparedJob: Sendable {
+        case mergeSearch(PreparedMergeSearch)
+        case training(PreparedTraining)
     }
 
     /// Why a job was refused (the text goes back to the client).
@@ -24,8 +30,13 @@ final class SubmissionQueue: Sendable {
     private let finished = Guarded<[Finished]>([])
     private let queue = DispatchQueue(label: "uniguard.coordinator.submit")
     private let wake: WakePipe
+    /// Where training jobs' corpus indexes are written.
+    private let stateDirectory: String
 
-    init(wake: WakePipe) { self.wake = wake }
+    init(wake: WakePipe, stateDirectory: String) {
+        self.wake = wake
+        self.stateDirectory = stateDirectory
+    }
 
     static func cacheKey(_ path: String, _ size: UInt64, _ mtimeMs: Int64) -> String { "\(path)|\(size)|\(mtimeMs)" }
 
@@ -33,14 +44,20 @@ final class SubmissionQueue: Sendable {
         let cache = hashCache
         let finished = finished
         let wake = wake
+        let stateDirectory = stateDirectory
         queue.async {
-            let result: Result<PreparedMergeSearch, Failure>
+            let result: Result<PreparedJob, Failure>
             do {
-                let spec = try MergeSearchSpecParser(.clusterJob).parse(yaml: yaml, source: "job", baseDirectory: baseDirectory)
-                let prepared = try PreparedMergeSearch.prepare(spec) { path, size, mtime in
+                let known: (String, UInt64, Int64) -> String? = { path, size, mtime in
                     cache.value[SubmissionQueue.cacheKey(path, size, mtime)]
                 }
-                result = .success(prepared)
+                if let kind = TrainingSpecParser.kind(ofYAML: yaml), kind == "pretrain" || kind == "finetune" {
+                    let spec = try TrainingSpecParser().parse(yaml: yaml, source: "job", baseDirectory: baseDirectory)
+                    result = .success(.training(try PreparedTraining.prepare(spec, stateDirectory: stateDirectory, knownHash: known)))
+                } else {
+                    let spec = try MergeSearchSpecParser(.clusterJob).parse(yaml: yaml, source: "job", baseDirectory: baseDirectory)
+                    result = .success(.mergeSearch(try PreparedMergeSearch.prepare(spec, knownHash: known)))
+                }
             } catch {
                 result = .failure(Failure(description: "\(error)"))
             }
@@ -71,6 +88,23 @@ final class ExportQueue: Sendable {
     private let wake: WakePipe
 
     init(wake: WakePipe) { self.wake = wake }
+
+    /// Runs `work` (e.g. a training job's model export to `output`) off the loop.
+    func start(jobID: String, output: String, work: @escaping @Sendable () throws -> Void) {
+        let finished = finished
+        let wake = wake
+        queue.async {
+            let result: Result<String, SubmissionQueue.Failure>
+            do {
+                try work()
+                result = .success(output)
+            } catch {
+                result = .failure(SubmissionQueue.Failure(description: "\(error)"))
+            }
+            finished.withLock { $0.append(Finished(jobID: jobID, result: result)) }
+            wake.wake()
+        }
+    }
 
     /// Writes `run`'s best arm exactly as `uniguard merge-search` exports it (same merge, same metadata).
     func start(jobID: String, run: MergeSearchRun, output: String) {

@@ -10,8 +10,8 @@ import Guards
 /// anything; every helper called inside it joins that transaction.
 final class JobStore {
     let db: StoreDatabase
-    /// 2: prepared jobs hold `MergeSearchSpec` + `CandidateRanking` (see PreparedJobMigration).
-    static let schemaVersion = 2
+    /// 2: prepared jobs hold `MergeSearchSpec` + `CandidateRanking` (see PreparedJobMigration); 3: training jobs.
+    static let schemaVersion = 3
     let checkpoints: CheckpointPolicy
     /// Problems found at open that the operator must hear about (e.g. the store lost jobs); the server logs them.
     private(set) var warnings: [String] = []
@@ -106,13 +106,13 @@ final class JobStore {
                   try StoredInteger.signed(job.createdMs, "jobs.created_ms"), try Self.json(job.search)])
     }
 
-    /// Jobs, oldest first; `states` nil means all.
+    /// Merge-search jobs, oldest first; `states` nil means all. (Training jobs: `loadTrainingJobs`.)
     func loadJobs(states: [JobState]? = nil) throws -> [StoredJob] {
         var sql = """
             SELECT id, kind, spec_yaml, prepared_json, state, submitter, created_ms, finished_ms, search_json,
-                   export_path, message FROM jobs
+                   export_path, message FROM jobs WHERE kind NOT IN ('pretrain', 'finetune')
             """
-        if let states { sql += " WHERE state IN (" + states.map { "'\($0.rawValue)'" }.joined(separator: ",") + ")" }
+        if let states { sql += " AND state IN (" + states.map { "'\($0.rawValue)'" }.joined(separator: ",") + ")" }
         sql += " ORDER BY seq"
         return try db.map(sql) { row in
             StoredJob(id: try row.value(0), kind: try row.value(1), specYAML: try row.value(2),
@@ -213,7 +213,8 @@ final class JobStore {
             for (id, recorded) in restore {
                 try cancelTasks(job: id)
                 try abandonArms(job: id)
-                if let json: String = try db.rows("SELECT search_json FROM jobs WHERE id = ?", [id]).first?.value(0) {
+                if let json: String = try db.rows("SELECT search_json FROM jobs WHERE id = ? AND kind NOT IN ('pretrain', 'finetune')",
+                                                  [id]).first?.value(0) {
                     var search = try Self.decode(MergeSearch.self, json)
                     for arm in search.inFlight { try search.abandon(arm.id) }
                     try saveSearch(job: id, search)

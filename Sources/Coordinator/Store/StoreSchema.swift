@@ -32,10 +32,24 @@ enum StoreSchema {
         INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
         """
 
+    /// Training jobs (issue 12): membership generations and committed checkpoints. Training jobs themselves are
+    /// rows of `jobs` with kind pretrain/finetune and a PreparedTraining as prepared_json.
+    static let v3 = """
+        CREATE TABLE training_generations(
+            job_id TEXT NOT NULL REFERENCES jobs(id), generation INTEGER NOT NULL, start_step INTEGER NOT NULL,
+            members_json TEXT NOT NULL, started_ms INTEGER NOT NULL, ended_ms INTEGER, end_reason TEXT,
+            PRIMARY KEY(job_id, generation));
+        CREATE TABLE training_checkpoints(
+            job_id TEXT NOT NULL REFERENCES jobs(id), step INTEGER NOT NULL, generation INTEGER NOT NULL,
+            files_json TEXT NOT NULL, committed_ms INTEGER NOT NULL, PRIMARY KEY(job_id, step));
+        INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '3');
+        """
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { try $0.execute(sql: v1) }
         migrator.registerMigration("v2") { try PreparedJobMigration.upgradeJobs($0) }
+        migrator.registerMigration("v3-training") { try $0.execute(sql: v3) }
         return migrator
     }
 }

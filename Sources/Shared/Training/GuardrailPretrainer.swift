@@ -56,8 +56,10 @@ public final class GuardrailPretrainer {
     }
 
     /// One optimizer step on `encodings` (row `firstRow` onward of the run) with class labels (0 safe, 1 unsafe).
-    /// Returns nil and applies nothing when the loss or the gradient norm is not finite.
+    /// Returns nil and applies nothing when the loss or the gradient norm is not finite. One process only:
+    /// `PretrainRun` drives data-parallel steps (the ranks must agree on skips and sum the gradients).
     public func step(_ encodings: [Encoding], labels: [Int32], stepIndex: Int, firstRow: Int, lr: Float) throws -> PretrainLosses? {
+        precondition(reducer.worldSize == 1, "GuardrailPretrainer.step is the one-process step; PretrainRun runs data-parallel steps")
         defer { grads.fill(0) }
         guard let losses = try gradients(encodings, labels: labels, stepIndex: stepIndex, firstRow: firstRow) else { return nil }
         let norm = GradClip.clip(grads, maxNorm: options.maxGradNorm)

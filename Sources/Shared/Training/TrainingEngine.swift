@@ -18,7 +18,9 @@
 /// gw.prepare(for: ws)                                              // zeroes gw.dHidden
 /// head.backward(batch: batch, grads: grads, dHidden: gw.dHidden.data)
 /// encoder.backward(batch, workspace: ws, gradients: gw, into: grads)
-/// // data-parallel: all-reduce (average) `grads` here; it is one contiguous buffer
+/// // data-parallel: each rank scales its loss terms by its share of the global batch (rows/B; MLM: masked
+/// // tokens/all ranks' masked tokens) before the backward, then `GradientReducer.sum`s `grads` (one
+/// // contiguous buffer) here; `PretrainRun` and `FinetuneRun` do both (world size 1 = one process)
 /// GradClip.clip(grads, maxNorm: 1)                               // or fold it into the step:
 /// opt.step(grads: grads, lr: schedule.lr(step: opt.stepCount))   // step(..., gradientScale: GradClip.coefficient(...))
 /// ```
@@ -46,8 +48,8 @@
 ///   same masks whichever worker runs it and however its batch is padded. Masks are kept as bytes.
 /// - The pad id's word-embedding row gets no gradient from the lookup (as nn.Embedding's `padding_idx`); the
 ///   tied MLM decoder still updates it, as in transformers.
-/// - Losses are means over the local batch (CE ignores label -100); with unequal shards, scale before the
-///   all-reduce if the global mean matters.
+/// - Heads' losses are means over the batch they see (CE ignores label -100); the loops scale each rank's terms
+///   by its share so the summed gradient is the global batch's, whatever the split (see `SynchronizedStep`).
 /// - AdamW follows `torch.optim.AdamW`'s single-tensor path operation by operation (scalars in Double, rounded
 ///   once); tests match PyTorch's step to 1.5e-8.
 /// - The first step of a warm-up schedule has learning rate 0, as transformers' `get_linear_schedule_with_warmup`.
