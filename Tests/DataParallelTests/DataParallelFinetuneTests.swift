@@ -18,6 +18,8 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
         var params: [Float]
         var losses: [Double]
         var step: Int
+        /// Each epoch's validation confusion counts (tp, fp, tn, fn).
+        var validation: [[Int]]
     }
 
     var base: URL!
@@ -40,11 +42,13 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
         let checkpoint = try resume.map { try FinetuneCheckpoint.locate($0) }
         let model = try checkpoint?.loadModel() ?? GuardModel.fromBase(base, metadata: GuardMetadata(policy: "t", instruction: "test policy",
             inputFormat: .prompt, head: .mean, maxLength: 16), seed: 1)
-        let run = try FinetuneRun(model: model, options: options, examples: examples, output: output, reducer: reducer)
+        let validation = TestSupport.tinyExamples(11, seed: 9).map { (text: $0.text, unsafe: $0.label == 1) }
+        let run = try FinetuneRun(model: model, options: options, examples: examples, validation: validation, output: output, reducer: reducer)
         if let checkpoint { try run.resume(from: checkpoint) }
         var losses: [Double] = []
-        try run.run(onProgress: { losses.append($0.loss) })
-        return RankResult(params: model.params.values.array, losses: losses, step: run.step)
+        let summaries = try run.run(onProgress: { losses.append($0.loss) })
+        return RankResult(params: model.params.values.array, losses: losses, step: run.step,
+                          validation: summaries.map { s in s.validation.map { [$0.counts.tp, $0.counts.fp, $0.counts.tn, $0.counts.fn] } ?? [] })
     }
 
     func ranks(_ size: Int, _ o: TrainingOptions, name: String, output: URL? = nil, resume: URL? = nil) throws -> [RankResult] {
@@ -63,7 +67,12 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
         print("DataParallelFinetuneTests: \(mode.rawValue), \(size) ranks, batch 6 of 20 samples, 8 steps: max |Δparam| vs one process \(diff)")
         XCTAssertLessThan(diff, Self.tolerance)
         XCTAssertEqual(one.step, 8)
-        for r in many { XCTAssertEqual(r.losses, many[0].losses, "every rank reports the same global loss") }
+        for r in many {
+            XCTAssertEqual(r.losses, many[0].losses, "every rank reports the same global loss")
+            XCTAssertEqual(r.validation, one.validation, "validation scored in shares gives the one-process counts on every rank")
+        }
+        XCTAssertEqual(one.validation.count, 2)
+        XCTAssertEqual(one.validation.first?.reduce(0, +), 11)
         for (a, b) in zip(one.losses, many[0].losses) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(a))) }
     }
 
@@ -72,6 +81,25 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
     func testFullFineTuningThreeRanksMatchesOneProcess() throws { try check(.fft, ranks: 3) }
 
     func testClassifierFineTuningThreeRanksMatchesOneProcess() throws { try check(.cft, ranks: 3) }
+
+    /// A diverging run: every rank skips the same non-finite steps and stops with the same error at the same
+    /// step (none waits forever in a reduce the others skipped).
+    func testNonFiniteStepsAreSkippedAlikeOnEveryRank() throws {
+        var o = Self.options(.fft)
+        o.lr = 1e30; o.maxGradNorm = 1e30; o.epochs = 3
+        let base = base!, diverging = o
+        let outcomes = try RankThreads.run(3, store: store("diverge")) { reducer -> String in
+            do {
+                _ = try Self.finetune(base: base, options: diverging, output: nil, reducer: reducer)
+                return "finished"
+            } catch let error as TrainingError {
+                return "\(error)"
+            }
+        }
+        print("DataParallelFinetuneTests: diverging 3-rank run: \(outcomes[0])")
+        XCTAssertTrue(outcomes[0].contains("NaN"), outcomes[0])
+        XCTAssertEqual(Set(outcomes).count, 1, "ranks disagree: \(outcomes)")
+    }
 
     /// The data order is a pure function of (seed, epoch) and equals the order the loop drew before.
     func testEpochOrderReplaysTheSeededShuffles() {

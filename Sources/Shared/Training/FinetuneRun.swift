@@ -7,7 +7,7 @@ import Tokenizers
 /// The fine-tuning loop, in one process or as one rank of a data-parallel group (the single process is world
 /// size 1): epochs of seeded shuffles, each step's global batch split over the ranks (`BatchPartition`), the
 /// ranks' gradient shares summed and the same AdamW step applied on every rank; validation after each epoch
-/// (rank 0); rank 0 checkpoints every `checkpointEvery` steps. A resume from step k replays nothing and ends
+/// (scored in shares too, the same report on every rank); rank 0 checkpoints every `checkpointEvery` steps. A resume from step k replays nothing and ends
 /// with the parameters of an uninterrupted run.
 public final class FinetuneRun {
     public let trainer: TaskGuardTrainer
@@ -141,8 +141,7 @@ public final class FinetuneRun {
                                         samplesPerSecond: Double(samples) / elapsed, elapsedSeconds: elapsed,
                                         tokensPerSecond: tokens / elapsed))
             if step % perEpoch == 0 {
-                var report: EvaluationReport?
-                if reducer.rank == 0, !validation.isEmpty { report = try Evaluator(model: trainer.model).evaluate(validation) }
+                let report = try validate()
                 let summary = EpochSummary(epoch: epoch, trainLoss: epochLossSteps == 0 ? .nan : epochLossSum / Double(epochLossSteps),
                                            validation: report, skippedSteps: epochSkipped)
                 summaries.append(summary)
@@ -160,6 +159,31 @@ public final class FinetuneRun {
             }
         }
         return summaries
+    }
+
+    /// The validation report. With several ranks each scores its share of the samples and the scores are summed
+    /// (each slot is written by one rank, so the sum is exact): every rank gets the same report, and none waits
+    /// in the next step's reduce while one rank scores everything. A failure on any rank fails every rank.
+    private func validate() throws -> EvaluationReport? {
+        guard !validation.isEmpty else { return nil }
+        let model = trainer.model
+        guard reducer.worldSize > 1 else { return try Evaluator(model: model).evaluate(validation) }
+        let n = validation.count
+        let mine = BatchPartition.range(batch: n, rank: reducer.rank, worldSize: reducer.worldSize)
+        var scores = [Float](repeating: 0, count: n + 1)  // the last slot counts the ranks that failed
+        var failure: (any Error)?
+        if !mine.isEmpty {
+            do {
+                for (i, v) in zip(mine, try model.scores(inputs: validation[mine].map(\.text))) { scores[i] = v }
+            } catch {
+                failure = error; scores[n] = 1
+            }
+        }
+        try reducer.sum(&scores)
+        if let failure { throw failure }
+        guard scores[n] == 0 else { throw TrainingError.noData("validation failed on another rank (its log says why)") }
+        return EvaluationReport.from(scores: Array(scores[..<n]), unsafe: validation.map(\.unsafe), threshold: model.metadata.threshold,
+                                     seconds: [Double](repeating: 0, count: n))
     }
 
     private func pruneCheckpoints(_ output: URL) {
