@@ -156,6 +156,14 @@ final class TrainingClusterTests: XCTestCase {
         XCTAssertLessThanOrEqual(difference, Self.tolerance)
     }
 
+    /// The gradient address is checked on the command line, before anything binds to it.
+    func testDataAddressMustBeAnIPv4Address() throws {
+        for bad in ["", "not-an-address", "10.0.0.256", "::1"] {
+            let run = try ProcessRun(cluster.bin + "/worker", ["--coordinator", "tcp://127.0.0.1:1", "--data-addr", bad])
+            run.assertUsageError(naming: "--data-addr", usage: "")
+        }
+    }
+
     /// `coordinator cancel`: every rank stops at a step boundary and frees its slot; the workers keep serving.
     func testCancelStopsEveryRank() throws {
         try cluster.startCoordinator()
