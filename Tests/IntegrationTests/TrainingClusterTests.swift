@@ -21,7 +21,7 @@ final class TrainingClusterTests: XCTestCase {
     }
 
     override func tearDown() {
-        if let cluster, testRun?.hasSucceeded == false { print(cluster.logs) }
+        if let cluster, (testRun?.failureCount ?? 0) + (testRun?.unexpectedExceptionCount ?? 0) > 0 { print(cluster.logs) }
         cluster?.shutdown()
     }
 
@@ -154,6 +154,22 @@ final class TrainingClusterTests: XCTestCase {
         let difference = try TrainingFixture.maxDifference(output, local)
         print("pretrain 1 → 2 workers mid-run vs one process: max |Δparam| = \(difference)")
         XCTAssertLessThanOrEqual(difference, Self.tolerance)
+    }
+
+    /// A corpus changed on the coordinator after it was indexed (same size, other bytes): the ranks' records no
+    /// longer decode, and the task says which record and why instead of training on garbage.
+    func testCorruptedCorpusRecordsFailTheTaskWithTheirRow() throws {
+        try cluster.startCoordinator()
+        let (jobFile, _) = try fixture.pretrainJob("gip", steps: 8, batch: 4, checkpointEvery: 4, workers: 1)
+        let id = try cluster.submit(jobFile)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: fixture.corpus))
+        for i in bytes.indices where bytes[i] == UInt8(ascii: "{") { bytes[i] = UInt8(ascii: "[") }
+        try bytes.write(to: URL(fileURLWithPath: fixture.corpus))
+        try fixture.startWorker("w1")
+        let job = try cluster.waitForJob(id, timeout: 120)
+        XCTAssertEqual(job["state"] as? String, "failed", "\(job)")
+        let message = job["message"] as? String ?? ""
+        XCTAssertTrue(message.contains("does not decode") && message.contains("corpus row"), message)
     }
 
     /// The gradient address is checked on the command line, before anything binds to it.
