@@ -5,6 +5,7 @@ import EncoderModel
 import Foundation
 import GuardData
 import Guards
+import Logging
 import Runtime
 import Training
 
@@ -35,6 +36,7 @@ struct TrainTaskRunner {
         let startURL = URL(fileURLWithPath: start)
         let output = services.runDirectory(jobID: jobID, generation: task.ringGeneration)
         let group = try connect(task, taskID: taskID, jobID: jobID)
+        services.logger.info("\(taskID): rank \(task.ringRank) of \(task.ringSize) connected (gradients via \(services.dataAddress)); steps \(task.step)..<\(task.endStep)")
         defer { group.close() }  // peers blocked on this rank see it gone
         let timer = TimedReducer(GlooGradientReducer(group: group))
         let shouldStop = { [services] in services.isCancelled(taskID) }
@@ -50,7 +52,7 @@ struct TrainTaskRunner {
                 services.bridge.post(.checkpointReady(ready), jobID: jobID)
             } catch {
                 // The run goes on; the coordinator commits the next checkpoint it is offered.
-                FileHandle.standardError.write(Data("cannot offer checkpoint \(dir.path): \(error)\n".utf8))
+                services.logger.error("cannot offer checkpoint \(dir.path): \(error)")
             }
         }
         switch task.trainingKind {
@@ -92,6 +94,7 @@ struct TrainTaskRunner {
                                       corpusBytes: task.shardSizeBytes, sharedPath: task.shard.sharedPath,
                                       cache: services.recordCache(corpusHash: task.shard.corpusHash),
                                       bridge: services.bridge, jobID: jobID)
+        if corpus.readsInPlace { services.logger.info("\(task.shard.sharedPath): corpus records read in place (shared filesystem)") }
         let model = try MultiTaskGuard(directory: start, seed: options.seed)
         let run = try PretrainRun(model: model, corpus: corpus, options: options, output: output, reducer: reducer)
         if FileManager.default.fileExists(atPath: start.appendingPathComponent("trainer_state.json").path) {

@@ -1,6 +1,7 @@
 import Cluster
 import Collectives
 import Foundation
+import Logging
 import Runtime
 
 /// What training runs on slot threads share with the daemon thread: the bridge to the coordinator, the checkpoint
@@ -13,14 +14,16 @@ final class TrainingServices: Sendable {
     let dataAddress: String
     /// Where runs write checkpoints: `<root>/<job>/gen-<G>/checkpoints/step-N`.
     let root: String
+    let logger: Logger
     private let offers = Guarded<[String: String]>([:])
     private let cancelled = Guarded<Set<String>>([])
     private let device = Guarded<TCPDevice?>(nil)
     private let recordCaches = Guarded<[String: RecordCache]>([:])
     private let cacheRoot: String
 
-    init(bridge: CoordinatorBridge, dataAddress: String, cacheRoot: String) throws {
+    init(bridge: CoordinatorBridge, dataAddress: String, cacheRoot: String, logger: Logger) throws {
         self.bridge = bridge
+        self.logger = logger
         self.dataAddress = dataAddress
         self.cacheRoot = cacheRoot
         root = "\(cacheRoot)/train"
