@@ -61,7 +61,7 @@ extension FakeWorker {
     }
 
     /// Offers a checkpoint and serves the coordinator's requests for its files until it is committed (or refused).
-    func offerCheckpoint(_ taskID: String, step: UInt64, files: [String: Data], jobID: String,
+    func offerCheckpoint(_ taskID: String, step: UInt64, files: [String: Data], jobID: String, corrupt: Bool = false,
                          timeout: TimeInterval = 60) throws -> Result<Uniguard_V1_CheckpointCommitted, CoordinatorRefusal> {
         var byHash: [String: Data] = [:]
         var ready = Uniguard_V1_CheckpointReady()
@@ -96,7 +96,10 @@ extension FakeWorker {
                 chunk.offset = request.offset
                 chunk.length = UInt64(end - start)
                 chunk.totalSize = UInt64(data.count)
-                try send(.blobChunk(chunk), rawFrames: [data.subdata(in: start..<end)], jobID: jobID)
+                var bytes = data.subdata(in: start..<end)
+                // A lying rank: the bytes served are not those the offer's hash names.
+                if corrupt, !bytes.isEmpty { bytes[bytes.startIndex] ^= 0xFF }
+                try send(.blobChunk(chunk), rawFrames: [bytes], jobID: jobID)
             case .checkpointCommitted(let c): return .success(c)
             case .error(let e): return .failure(CoordinatorRefusal(error: e))
             default: break

@@ -111,7 +111,7 @@ final class TrainingCoordinatorTests: XCTestCase {
         XCTAssertEqual(generations.first?["end_reason"] as? String, "finished")
     }
 
-    func testDivergedRanksFailTheJob() throws {
+    func testCorruptCheckpointIsRefusedAndDivergedRanksFailTheJob() throws {
         let cluster = try TestCluster(name: "train-diverged")
         defer { cluster.shutdown() }
         try cluster.startCoordinator()
@@ -120,6 +120,12 @@ final class TrainingCoordinatorTests: XCTestCase {
         try a.register()
         try b.register()
         let ta = try a.nextTrainTask(), tb = try b.nextTrainTask()
+        // Bytes that do not hash to what was offered are refused: nothing is committed, rank 0 is told.
+        switch try a.offerCheckpoint(ta.taskID, step: 2, files: FakeCheckpoint.files(step: 2, modelBytes: 1000), jobID: job, corrupt: true) {
+        case .success: XCTFail("a checkpoint with corrupted bytes was committed")
+        case .failure(let refusal): XCTAssertTrue(refusal.error.message.contains("hash"), refusal.error.message)
+        }
+        XCTAssertTrue(try cluster.job(job)["last_checkpoint"] is NSNull)
         _ = try a.offerCheckpoint(ta.taskID, step: 2, files: FakeCheckpoint.files(step: 2, modelBytes: 1000), jobID: job).get()
         try a.finish(ta.taskID, step: 2, parametersHash: hexHash("a"))
         try b.finish(tb.taskID, step: 2, parametersHash: hexHash("b"))
@@ -197,6 +203,23 @@ final class TrainingCoordinatorTests: XCTestCase {
         XCTAssertEqual(next.map(\.trainStep.ringSize), [2, 2])
         let generations = try XCTUnwrap(try cluster.job(job)["generations"] as? [[String: Any]])
         XCTAssertEqual(generations.first?["end_reason"] as? String, "worker(s) w-b join at step 2")
+    }
+
+    /// A training job waiting for its workers holds back arms of a merge search submitted after it: the first free
+    /// worker is not given arm after arm, and both get ranks once the second registers.
+    func testWaitingTrainingJobIsServedBeforeALaterMergeSearch() throws {
+        let cluster = try TestCluster(name: "train-fifo")
+        defer { cluster.shutdown() }
+        try cluster.startCoordinator()
+        let training = try cluster.submit(try cluster.writePretrainJob(steps: 4, checkpointEvery: 2, workers: 2))
+        let merge = try cluster.submit(try cluster.writeJob(iterations: 4, minMs: 0))
+        let a = try FakeWorker("w-a", endpoint: cluster.endpoint), b = try FakeWorker("w-b", endpoint: cluster.endpoint)
+        try a.register()
+        XCTAssertThrowsError(try a.nextAssignment(timeout: 1.5), "w-a got work while the training job waits for a second worker")
+        try b.register()
+        let tasks = try nextTrainTasks([a, b], timeout: 20)
+        XCTAssertEqual(tasks.map(\.taskID), ["\(training)/gen-1/rank-0", "\(training)/gen-1/rank-1"])
+        XCTAssertEqual(try cluster.job(merge)["arms_issued"] as? Int, 0)
     }
 
     /// kill -9 of the coordinator after a commit: on restart the job resumes from the committed checkpoint as

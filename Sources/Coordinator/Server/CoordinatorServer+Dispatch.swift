@@ -69,6 +69,9 @@ extension CoordinatorServer {
             if slots > 0 { free[member.id] = slots }
         }
         guard !free.isEmpty else { return }
+        // A training job waiting for workers holds back new arms of jobs submitted after it (first come, first
+        // served), so the slots it needs free up instead of going to arm after arm.
+        let armOrder = jobOrder.prefix { id in !(trainingJobs[id].map { $0.state == .running && $0.current == nil } ?? false) }
         var assignments: [(TaskLease, String)] = []
         var newArms: [(JobRuntime, MergeArm, [TaskLease])] = []
         // Pick the worker with the most free slots each time, so work spreads across machines.
@@ -86,7 +89,7 @@ extension CoordinatorServer {
                 free[worker, default: 0] -= 1
                 continue
             }
-            guard let job = jobOrder.lazy.compactMap({ self.jobs[$0] }).first(where: \.canIssueArm) else {
+            guard let job = armOrder.lazy.compactMap({ self.jobs[$0] }).first(where: \.canIssueArm) else {
                 // Nothing this worker may run; another worker may still take the queued retries.
                 free[worker] = 0
                 continue

@@ -66,6 +66,8 @@ final class CheckpointFetch {
     private var temporary: String?
     private var hasher = SHA256()
     private(set) var offset: UInt64 = 0
+    /// The CheckpointReady's message id: a refusal answers it, so rank 0 stops waiting for the commit.
+    var offerMessageID: UInt64 = 0
     /// The request in flight (its message id), for matching an error reply.
     var requestMessageID: UInt64 = 0
     var lastActivity = ContinuousClock.now

@@ -35,11 +35,12 @@ extension CoordinatorServer {
     // MARK: Rendezvous
 
     func handleKeyValue(_ request: Uniguard_V1_KeyValueRequest, from workerID: String, peer: Data, requestID: UInt64) {
+        // Only the prefix is copied out: holding the generation would make the in-place store update copy the store.
         guard let (job, _) = holdingRank(request.taskID, from: workerID, peer: peer, requestID: requestID, what: "key/value request"),
-              var g = job.current else { return }
-        guard request.key.hasPrefix(g.prefix + "/") || request.key == g.prefix, request.key.utf8.count <= Self.maxKeyBytes else {
-            rejectLog.warning("key \(LogSafe.text(request.key, limit: 120)) from worker \(workerID) is outside \(g.prefix)/; rejected")
-            sendError(.malformed, "keys of this task must start with \(g.prefix)/ and be at most \(Self.maxKeyBytes) bytes", to: peer,
+              let prefix = job.current?.prefix else { return }
+        guard request.key.hasPrefix(prefix + "/"), request.key.utf8.count <= Self.maxKeyBytes else {
+            rejectLog.warning("key \(LogSafe.text(request.key, limit: 120)) from worker \(workerID) is outside \(prefix)/; rejected")
+            sendError(.malformed, "keys of this task must start with \(prefix)/ and be at most \(Self.maxKeyBytes) bytes", to: peer,
                       replyTo: requestID, jobID: job.id)
             return
         }
@@ -52,19 +53,17 @@ extension CoordinatorServer {
                 return
             }
             // Keys count too, so a flood of empty values is bounded as well.
-            let old = g.keyValues[request.key].map { $0.count + request.key.utf8.count } ?? 0
-            let grown = g.keyValueBytes - old + request.value.count + request.key.utf8.count
+            let old = job.current?.keyValues[request.key].map { $0.count + request.key.utf8.count } ?? 0
+            let grown = (job.current?.keyValueBytes ?? 0) - old + request.value.count + request.key.utf8.count
             guard grown <= Self.maxStoreBytes else {
-                sendError(.busy, "the rendezvous store of \(g.prefix) is full (\(Self.maxStoreBytes) bytes)", to: peer,
+                sendError(.busy, "the rendezvous store of \(prefix) is full (\(Self.maxStoreBytes) bytes)", to: peer,
                           replyTo: requestID, jobID: job.id)
                 return
             }
-            g.keyValues[request.key] = request.value
-            g.keyValueBytes = grown
-            job.current = g
-            reply.found = true
-            reply.value = request.value
-        } else if let value = g.keyValues[request.key] {
+            job.current?.keyValues[request.key] = request.value
+            job.current?.keyValueBytes = grown
+            reply.found = true  // the value is not echoed back
+        } else if let value = job.current?.keyValues[request.key] {
             reply.found = true
             reply.value = value
         }
@@ -126,6 +125,7 @@ extension CoordinatorServer {
         let files = ready.files.map { ModelBlobSet.File(name: $0.name, hash: $0.contentHash, size: $0.sizeBytes) }
         job.fetch = CheckpointFetch(taskID: ready.taskID, workerID: workerID, step: step, generation: g.number, files: files,
                                     store: checkpointStore)
+        job.fetch?.offerMessageID = requestID
         logger.info("\(job.id): rank 0 offers checkpoint \(step) (\(files.count) files, \(job.fetch!.missing.count) to fetch)")
         continueFetch(job)
     }
@@ -185,6 +185,10 @@ extension CoordinatorServer {
         fetch.abandon()
         job.fetch = nil
         logger.warning("\(job.id): checkpoint \(fetch.step) not committed: \(reason)")
+        if let member = membership.member(fetch.workerID) {
+            sendError(.taskFailed, "checkpoint \(fetch.step) not committed: \(reason)", to: member.routingID,
+                      replyTo: fetch.offerMessageID, jobID: job.id)
+        }
     }
 
     /// Every file verified and stored: commit (job, step, files, generation) in one transaction, serve the files as
