@@ -96,12 +96,7 @@ struct PretrainCommand: ParsableCommand {
         }
         note(String(format: "pretrain: mean loss over this run %.4f (MLM %.4f, classification %.4f, adversarial CE %.4f, KL %.4f)",
                     mean.total, mean.mlm, mean.classification, mean.adversarial, mean.consistency))
-        let recipe = GuardMetadata.Recipe(mode: "gip", epochs: (opts.steps * opts.batch + index.count - 1) / index.count, batch: opts.batch,
-                                          lr: Double(opts.lr), maxLength: opts.maxLength, seed: opts.seed,
-                                          trainSamples: index.count, trainSHA256: index.sha256)
-        let settings = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(opts))) ?? [:]
-        try model.save(to: outURL, maxLength: opts.maxLength, recipe: recipe,
-                       extra: ["pretraining": ["options": settings, "policies": policies, "corpus": corpus]])
+        try run.saveModel(to: outURL, policies: policies, corpusName: corpus)
         note("wrote \(out) (a MultiTaskGuard: classify with --policy FILE.yaml|ID)")
     }
 }

@@ -73,19 +73,16 @@ struct TrainCommand: ParsableCommand {
             note("train: resuming from \(checkpoint.directory.path) at step \(checkpoint.step)/\(run.totalSteps)")
         }
         let display = ProgressDisplay()
-        var best: Double?
         try run.run(onProgress: display.update, onEpoch: { e in
             if let v = e.validation {
-                best = v.f1
                 note(String(format: "epoch %d: train loss %.4f  validation F1 %.4f  precision %.4f  recall %.4f  accuracy %.4f%@",
                             e.epoch, e.trainLoss, v.f1, v.precision, v.recall, v.accuracy, e.skippedSteps > 0 ? "  (\(e.skippedSteps) non-finite steps skipped)" : ""))
             } else {
                 note(String(format: "epoch %d: train loss %.4f", e.epoch, e.trainLoss))
             }
         }, onCheckpoint: { dir, _ in note("checkpoint: \(dir.path)") })
-        model.metadata.validationF1 = best
         // The checkpoints stay beside the model so the run can still be resumed or inspected.
-        try AtomicDirectory.write(outURL, carryingOver: ["checkpoints"]) { try model.write(into: $0) }
+        try run.saveModel(to: outURL)
         note("wrote \(out)")
     }
 }

@@ -32,6 +32,8 @@ public final class FinetuneRun {
     private let encoded: [Encoding]
     private var epochLossSum = 0.0, epochLossSteps = 0, epochSkipped = 0
     private var orderEpoch = 0, order: [Int] = []
+    /// The last epoch's validation F1 (recorded in the saved model's metadata).
+    public private(set) var lastValidationF1: Double?
 
     public init(trainer: TaskGuardTrainer, examples: [TaskGuardTrainer.Example], validation: [(text: String, unsafe: Bool)] = [],
                 output: URL? = nil, reducer: any GradientReducer = SingleProcessReducer()) throws {
@@ -142,6 +144,7 @@ public final class FinetuneRun {
                                         tokensPerSecond: tokens / elapsed))
             if step % perEpoch == 0 {
                 let report = try validate()
+                if let report { lastValidationF1 = report.f1 }
                 let summary = EpochSummary(epoch: epoch, trainLoss: epochLossSteps == 0 ? .nan : epochLossSum / Double(epochLossSteps),
                                            validation: report, skippedSteps: epochSkipped)
                 summaries.append(summary)
@@ -159,6 +162,14 @@ public final class FinetuneRun {
             }
         }
         return summaries
+    }
+
+    /// Writes the trained model as `uniguard train` does (with the last validation F1), as a whole, keeping
+    /// `out/checkpoints`. Every rank holds the same parameters; call it on one.
+    public func saveModel(to out: URL) throws {
+        let model = trainer.model
+        if let lastValidationF1 { model.metadata.validationF1 = lastValidationF1 }
+        try AtomicDirectory.write(out, carryingOver: ["checkpoints"]) { try model.write(into: $0) }
     }
 
     /// The validation report. With several ranks each scores its share of the samples and the scores are summed

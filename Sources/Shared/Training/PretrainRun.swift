@@ -122,6 +122,19 @@ public final class PretrainRun {
         return Self.mean(sum, ran)
     }
 
+    /// Writes the trained model as `uniguard pretrain` does (a MultiTaskGuard directory whose uniguard.json records
+    /// the recipe, the settings, `policies` and `corpusName`), keeping `out/checkpoints`. Every rank holds the same
+    /// parameters; call it on one.
+    public func saveModel(to out: URL, policies: [String], corpusName: String) throws {
+        let o = options
+        let recipe = GuardMetadata.Recipe(mode: "gip", epochs: (o.steps * o.batch + corpus.count - 1) / corpus.count, batch: o.batch,
+                                          lr: Double(o.lr), maxLength: o.maxLength, seed: o.seed,
+                                          trainSamples: corpus.count, trainSHA256: corpus.sha256)
+        let settings = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(o))) ?? [:]
+        try trainer.model.save(to: out, maxLength: o.maxLength, recipe: recipe,
+                               extra: ["pretraining": ["options": settings, "policies": policies, "corpus": corpusName]])
+    }
+
     /// Deletes all but the newest `keepCheckpoints` checkpoints of this run's output.
     private func pruneCheckpoints() {
         guard let keep = keepCheckpoints else { return }
