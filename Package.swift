@@ -74,7 +74,8 @@ let package = Package(
                                               .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/Coordinator", exclude: ["Main"]),
         .executableTarget(name: "CoordinatorMain", dependencies: ["Coordinator"], path: "Sources/Coordinator/Main"),
-        .target(name: "Worker", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CommandLineSupport", argumentParser, logging],
+        .target(name: "Worker", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "Training", "Collectives", "DataParallel", "EncoderModel",
+                                          "CommandLineSupport", argumentParser, logging],
                 path: "Sources/Worker", exclude: ["Main"]),
         .executableTarget(name: "WorkerMain", dependencies: ["Worker"], path: "Sources/Worker/Main"),
         .executableTarget(
@@ -105,7 +106,7 @@ let package = Package(
                     path: "Tests/CommandLineSupportTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "Training", "TestHelpers"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "Runtime", "TestHelpers"], path: "Tests/WorkerTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],
+        .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "EncoderModel", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],
                     path: "Tests/IntegrationTests"),
     ],
     cxxLanguageStandard: .cxx17

@@ -105,7 +105,42 @@ mkdir -p "$G"
 # The corpus leaves toxicity out entirely (no samples, no pairs, no policy text); the demo skips the slower
 # embedding near-duplicate pass (bench/gip runs it).
 "$U" corpus build --data "$D/split/train.jsonl" --exclude-policy toxicity --seed 7 --no-embedding-dedup --out "$G/corpus.jsonl" 2>&1 | tail -12
-"$U" pretrain --corpus "$G/corpus.jsonl" --out "$G/mtg" --steps "${DEMO_GIP_STEPS:-30}" --batch 8 --max-length 160 --seed 7 --checkpoint-every 10
+# GIP as a cluster job: a coordinator with 2 local workers; each rank computes half of every global batch of 8,
+# Gloo sums the gradients over loopback, rank 0's checkpoints are committed, and the model is exported to $G/mtg
+# (the same parameters as `uniguard pretrain` with these settings, up to float summation order).
+GC="$G/cluster"
+rm -rf "$GC" "$G/mtg" && mkdir -p "$GC"
+cat > "$GC/cluster.conf" <<TOML
+[coordinator]
+endpoint = "tcp://127.0.0.1:0"
+[storage]
+database = "var/coordinator.sqlite"
+exports = "var/exports"
+local_worker_cache = "var/worker-cache"
+TOML
+cat > "$GC/gip.yaml" <<YML
+kind: pretrain
+name: demo-gip
+corpus: ../corpus.jsonl
+steps: ${DEMO_GIP_STEPS:-30}
+batch: 8
+max_length: 160
+seed: 7
+checkpoint_every: 10
+workers: 2
+output: ../mtg
+YML
+"$BIN/coordinator" serve --config "$GC/cluster.conf" --local-workers 2 > "$GC/coordinator.log" 2>&1 &
+CPID=$!
+trap 'kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s "$GC/var/coordinator.sqlite.endpoint" ] && break; sleep 0.2; done
+EP=$(cat "$GC/var/coordinator.sqlite.endpoint")
+JOB=$("$BIN/coordinator" submit --endpoint "$EP" "$GC/gip.yaml")
+echo "submitted $JOB (kind: pretrain, 2 workers) to $EP"
+"$BIN/coordinator" status --endpoint "$EP" "$JOB" --watch > /dev/null
+"$BIN/coordinator" status --endpoint "$EP" "$JOB"
+kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true
+[ -f "$G/mtg/model.safetensors" ] || { echo "the GIP job exported no model (see $GC/coordinator.log)"; exit 1; }
 grep '"policy":"toxicity"' "$D/split/test.jsonl" > "$G/toxicity-test.jsonl"
 "$U" eval --model "$G/mtg" --data "$G/toxicity-test.jsonl" --policy policies/toxicity.yaml
 "$U" classify --model "$G/mtg" --policy policies/toxicity.yaml "You are a worthless idiot and everyone hates you."

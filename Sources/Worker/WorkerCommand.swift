@@ -51,6 +51,10 @@ public struct WorkerCommand: ParsableCommand {
     @Option(help: "Largest frame accepted, in bytes.")
     var maxFrameBytes = 64 << 20
 
+    @Option(help: ArgumentHelp("Address the gradient all-reduce (Gloo TCP) binds to (default: the local address of the interface that reaches the coordinator).",
+                               discussion: "Gradient traffic is neither authenticated nor encrypted, even with CURVE on the control channel: name an address on a trusted network."))
+    var dataAddr: String?
+
     @OptionGroup var logging: LogLevelOption
 
     public init() {}
@@ -62,6 +66,11 @@ public struct WorkerCommand: ParsableCommand {
         try OptionCheck.within(WorkerSlots.allowed, slots, "--slots")
         try OptionCheck.require((curveServerKey == nil) == (curveSecretKey == nil), "CURVE needs both --curve-server-key and --curve-secret-key")
         if let id { try OptionCheck.require(!id.isEmpty && id.utf8.count <= 200, "--id must be 1...200 bytes") }
+        if let dataAddr {
+            var probe = in_addr()
+            try OptionCheck.require(inet_pton(AF_INET, dataAddr, &probe) == 1,
+                                    "--data-addr must be an IPv4 address of this host (got '\(dataAddr)')")
+        }
         try OptionCheck.milliseconds(heartbeatIntervalMs, "--heartbeat-interval-ms")
         try OptionCheck.within(1...1_000, liveness, "--liveness")
         try OptionCheck.milliseconds(reconnectInitialMs, "--reconnect-initial-ms")
@@ -84,6 +93,7 @@ public struct WorkerCommand: ParsableCommand {
                                          reconnectMax: .milliseconds(reconnectMaxMs)),
             limits: WireLimits(maxFrameBytes: maxFrameBytes))
         settings.blobChunkBytes = UInt64(max(chunkBytes, 1024))
+        settings.dataAddress = try dataAddr ?? DataAddress.reaching(endpoint: coordinator)
         if let curveServerKey, let curveSecretKey {
             settings.serverKey = try CurveKey.load(publicKeyFile: curveServerKey)
             settings.curve = try CurveKeyPair.load(secretKeyFile: curveSecretKey)
@@ -91,7 +101,7 @@ public struct WorkerCommand: ParsableCommand {
         let stop = Guarded(false)
         let trap = SignalTrap(stop: stop)
         let daemon = try WorkerDaemon(settings: settings, evaluators: .standard, logger: logger, stopRequested: stop)
-        logger.info("worker \(workerID): \(slots) slots, cache \(cache), coordinator \(coordinator)\(settings.curve != nil ? " (CURVE)" : "")")
+        logger.info("worker \(workerID): \(slots) slots, cache \(cache), coordinator \(coordinator)\(settings.curve != nil ? " (CURVE)" : ""), gradients on \(settings.dataAddress) (unencrypted: trusted network only)")
         daemon.run()
         withExtendedLifetime(trap) {}
         if daemon.refusal != nil { throw ExitCode(1) }

@@ -14,4 +14,6 @@ struct WorkerSettings: Sendable {
     /// Chunk requests in flight per blob download.
     var downloadWindow = 4
     var blobChunkBytes: UInt64 = 1 << 20
+    /// Address the Gloo TCP device binds to for gradient all-reduce (`--data-addr`).
+    var dataAddress = "127.0.0.1"
 }

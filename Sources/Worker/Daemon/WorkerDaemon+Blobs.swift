@@ -73,7 +73,7 @@ extension WorkerDaemon {
         blobRequests = blobRequests.filter { $0.value != hash }
         for (id, held) in tasks where held.phase == .fetching && missingBlobs(held.assignment).isEmpty {
             tasks[id]?.phase = .running
-            pool.submit(held.assignment)
+            pool.submit(held.assignment, jobID: held.jobID)
         }
     }
 

@@ -34,6 +34,7 @@ extension WorkerDaemon {
 
     /// Drops the connection; a fresh socket is made after `delay` (Paranoid Pirate back-off).
     func disconnect(reconnectAfter delay: Duration) {
+        failBridgedRequests("connection to the coordinator lost")
         socket?.close()
         socket = nil
         monitor?.close()
@@ -86,6 +87,7 @@ extension WorkerDaemon {
         register.blasCore = BLASRuntime.coreName
         register.hostname = ProcessInfo.processInfo.hostName
         register.runningTaskIds = heldTaskIDs
+        register.peerEndpoint = settings.dataAddress
         register.cachedBlobs = Array(cache.cachedHashes().prefix(1000))
         send(.registerWorker(register))
     }
@@ -110,6 +112,11 @@ extension WorkerDaemon {
             if case .failure(let error) = receipt.result { logger.warning("rejected message from the coordinator: \(error)") }
             return
         }
+        // Answers to what a training run asked (key/values, corpus ranges) go back to its thread.
+        if message.envelope.replyTo != 0, let ticket = bridgeReplies.removeValue(forKey: message.envelope.replyTo) {
+            ticket.fulfil(.reply(message))
+            return
+        }
         switch payload {
         case .registerAck(let ack):
             registered = true
@@ -120,6 +127,8 @@ extension WorkerDaemon {
                     now: .now)
             }
             if session != ack.coordinatorSession {
+                // A restarted coordinator never answers what its predecessor was asked.
+                failBridgedRequests("the coordinator restarted")
                 logger.info("registered with coordinator \(settings.endpoint) (session \(ack.coordinatorSession)), holding \(tasks.count) tasks")
                 session = ack.coordinatorSession
             }
@@ -134,7 +143,12 @@ extension WorkerDaemon {
         case .blobChunk(let chunk):
             received(chunk, bytes: message.rawFrames.first ?? Data())
         case .cancelJob(let cancel):
-            cancelTasks(job: cancel.jobID, reason: cancel.reason)
+            cancelTasks(job: cancel.jobID, reason: cancel.reason, taskIDs: cancel.taskIds)
+        case .blobRequest(let request):
+            serveCheckpointFile(request, requestID: message.envelope.messageID, jobID: message.envelope.jobID)
+        case .checkpointCommitted(let committed):
+            let removed = training.committed(jobID: message.envelope.jobID, step: committed.step)
+            logger.info("checkpoint \(committed.step) of \(message.envelope.jobID) committed; deleted \(removed) older local checkpoints")
         case .error(let error):
             handleError(error, replyTo: message.envelope.replyTo)
         case .disconnect(let goodbye):
@@ -162,6 +176,7 @@ extension WorkerDaemon {
             logger.error("coordinator cannot serve blob \(hash.prefix(16)): \(error.message)")
             abortDownload(hash, reason: error.message)
         default:
+            if offerRefused(error, replyTo: replyTo) { return }
             logger.warning("coordinator error \(error.code): \(error.message)")
         }
     }

@@ -18,7 +18,7 @@ extension WorkerDaemon {
         if missing.isEmpty {
             held.phase = .running
             tasks[assignment.taskID] = held
-            pool.submit(assignment)
+            pool.submit(assignment, jobID: jobID)
         } else {
             tasks[assignment.taskID] = held
             for (hash, size) in missing where downloads[hash] == nil { startDownload(hash, size: size) }
@@ -29,19 +29,37 @@ extension WorkerDaemon {
 
     /// Blobs (hash, size) a task still needs before it can run.
     func missingBlobs(_ assignment: Uniguard_V1_TaskAssignment) -> [(String, UInt64)] {
-        guard case .mergeArm(let task)? = assignment.kind else { return [] }
-        var refs = task.models
-        if task.hasBaseModel { refs.append(task.baseModel) }
-        var out: [(String, UInt64)] = []
+        var refs: [Uniguard_V1_ModelRef] = []
+        var files: [(range: Uniguard_V1_ShardRange, size: UInt64)] = []
+        var extra: [(String, UInt64)] = []
+        switch assignment.kind {
+        case .mergeArm(let task)?:
+            refs = task.models
+            if task.hasBaseModel { refs.append(task.baseModel) }
+            files = [(task.validation, task.validationSizeBytes)]
+        case .trainStep(let task)?:
+            refs = [task.checkpoint]
+            if task.trainingKind == "pretrain" {
+                // The index whole; the corpus itself never: its records come as byte ranges (RemoteCorpus).
+                if ModelBlobSet.isHexHash(task.indexHash), !cache.has(task.indexHash) { extra.append((task.indexHash, task.indexSizeBytes)) }
+            } else {
+                files = [(task.shard, task.shardSizeBytes)]
+                if !task.validation.corpusHash.isEmpty { files.append((task.validation, task.validationSizeBytes)) }
+            }
+        default:
+            return []
+        }
+        var out: [(String, UInt64)] = extra
         for ref in refs {
             guard let set = try? ModelBlobSet(wire: ref) else { continue }
             out += cache.missing(set).map { ($0.hash, $0.size) }
         }
-        let validation = task.validation
-        let sharedOK = !validation.sharedPath.isEmpty
-            && ((try? FileManager.default.attributesOfItem(atPath: validation.sharedPath))?[.size] as? NSNumber)?.uint64Value == task.validationSizeBytes
-        if !sharedOK, ModelBlobSet.isHexHash(validation.corpusHash), !cache.has(validation.corpusHash) {
-            out.append((validation.corpusHash, task.validationSizeBytes))
+        for (range, size) in files {
+            let sharedOK = !range.sharedPath.isEmpty
+                && ((try? FileManager.default.attributesOfItem(atPath: range.sharedPath))?[.size] as? NSNumber)?.uint64Value == size
+            if !sharedOK, ModelBlobSet.isHexHash(range.corpusHash), !cache.has(range.corpusHash) {
+                out.append((range.corpusHash, size))
+            }
         }
         var seen = Set<String>()
         return out.filter { seen.insert($0.0).inserted }
@@ -49,8 +67,10 @@ extension WorkerDaemon {
 
     func collectResults() {
         for result in pool.takeResults() {
+            training.forget(result.taskID)
             guard var held = tasks[result.taskID] else { continue }
             if held.cancelled {
+                logger.info("task \(result.taskID) stopped (cancelled)")
                 tasks[result.taskID] = nil
                 continue
             }
@@ -75,11 +95,16 @@ extension WorkerDaemon {
         }
     }
 
-    func cancelTasks(job: String, reason: String) {
+    /// Drops the job's tasks (only `taskIDs` when given, e.g. the ranks of an ended generation). A running
+    /// training rank stops at its next step boundary and closes its group; its result is not reported.
+    func cancelTasks(job: String, reason: String, taskIDs: [String] = []) {
         var dropped = 0
-        for (id, held) in tasks where held.jobID == job {
+        let only = Set(taskIDs)
+        for (id, held) in tasks where held.jobID == job && (only.isEmpty || only.contains(id)) {
             switch held.phase {
-            case .running: tasks[id]?.cancelled = true
+            case .running:
+                tasks[id]?.cancelled = true
+                training.cancel(id)
             case .fetching, .finished: tasks[id] = nil
             }
             dropped += 1

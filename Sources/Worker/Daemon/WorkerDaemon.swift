@@ -33,6 +33,8 @@ final class WorkerDaemon {
     let wake: WakePipe
     let pool: SlotPool
     let stopRequested: Guarded<Bool>
+    /// What training runs on slot threads share with this thread (their bridge to the socket, offered checkpoints).
+    let training: TrainingServices
 
     var socket: ZMQSocket?
     /// Handshake events of the connection: a refused worker says so instead of "coordinator silent".
@@ -50,6 +52,12 @@ final class WorkerDaemon {
     /// Blob request message id → hash, so a BLOB_NOT_FOUND reply can be matched.
     var blobRequests: [UInt64: String] = [:]
     var nextMessageID: UInt64 = 1
+    /// Bridged requests sent for slot threads: message id → where the reply goes.
+    var bridgeReplies: [UInt64: BridgeTicket] = [:]
+    /// Checkpoint offers sent (message id → the offer), so one refused as BUSY (the coordinator still receives an
+    /// earlier checkpoint) is offered again; and those waiting to be.
+    var offersSent: [UInt64: (item: CoordinatorBridge.Outgoing, at: ContinuousClock.Instant)] = [:]
+    var offerRetries: [(at: ContinuousClock.Instant, item: CoordinatorBridge.Outgoing)] = []
 
     init(settings: WorkerSettings, evaluators: ArmEvaluatorRegistry, logger: Logger, stopRequested: Guarded<Bool>) throws {
         self.settings = settings
@@ -59,8 +67,10 @@ final class WorkerDaemon {
         codec = WireCodec(limits: settings.limits)
         cache = try BlobCache(root: settings.cacheDirectory)
         wake = try WakePipe()
-        let executor = TaskExecutor(cache: cache, evaluators: evaluators)
-        pool = SlotPool(slots: settings.slots, wake: wake) { executor.run($0) }
+        training = try TrainingServices(bridge: CoordinatorBridge(wake: wake), dataAddress: settings.dataAddress,
+                                        cacheRoot: cache.root, logger: logger)
+        let executor = TaskExecutor(cache: cache, evaluators: evaluators, training: training)
+        pool = SlotPool(slots: settings.slots, wake: wake) { executor.run($0, jobID: $1) }
         heartbeat = Heartbeat(settings: settings.heartbeat, now: .now)
     }
 
@@ -106,6 +116,7 @@ final class WorkerDaemon {
         checkHandshake()
         collectResults()
         guard socket != nil else { return }
+        flushBridge()
         resendStale()
         checkDownloads()
         let actions = heartbeat.tick(at: .now)

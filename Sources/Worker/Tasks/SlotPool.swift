@@ -5,9 +5,9 @@ import Runtime
 /// A fixed number of slot threads running tasks; results come back through a queue and a wake-up pipe, so the
 /// socket stays on the event loop's thread.
 final class SlotPool: Sendable {
-    typealias Work = @Sendable (Uniguard_V1_TaskAssignment) -> Uniguard_V1_TaskResult
+    typealias Work = @Sendable (Uniguard_V1_TaskAssignment, _ jobID: String) -> Uniguard_V1_TaskResult
 
-    private let inbox = Guarded<[Uniguard_V1_TaskAssignment]>([])
+    private let inbox = Guarded<[(assignment: Uniguard_V1_TaskAssignment, jobID: String)]>([])
     private let available = DispatchSemaphore(value: 0)
     private let outbox = Guarded<[Uniguard_V1_TaskResult]>([])
     private let busy = Guarded(0)
@@ -21,7 +21,7 @@ final class SlotPool: Sendable {
                     available.wait()
                     guard let task = inbox.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
                     busy.withLock { $0 += 1 }
-                    let result = work(task)
+                    let result = work(task.assignment, task.jobID)
                     busy.withLock { $0 -= 1 }
                     outbox.withLock { $0.append(result) }
                     wake.wake()
@@ -33,8 +33,8 @@ final class SlotPool: Sendable {
         }
     }
 
-    func submit(_ task: Uniguard_V1_TaskAssignment) {
-        inbox.withLock { $0.append(task) }
+    func submit(_ task: Uniguard_V1_TaskAssignment, jobID: String) {
+        inbox.withLock { $0.append((task, jobID)) }
         available.signal()
     }
 

@@ -3,26 +3,46 @@ import Foundation
 import Fusion
 import Guards
 
-/// Runs one task on a slot thread: rebuilds the model directories from the cache, takes the validation shard,
-/// merges and scores the arm with the evaluator the job names.
+/// Runs one task on a slot thread: a merge arm (rebuilds the model directories from the cache, takes the
+/// validation shard, merges and scores the arm with the evaluator the job names) or a rank of a training
+/// generation (`TrainTaskRunner`).
 struct TaskExecutor: Sendable {
     let cache: BlobCache
     let evaluators: ArmEvaluatorRegistry
+    let training: TrainingServices
 
-    func run(_ assignment: Uniguard_V1_TaskAssignment) -> Uniguard_V1_TaskResult {
+    func run(_ assignment: Uniguard_V1_TaskAssignment, jobID: String) -> Uniguard_V1_TaskResult {
         let started = ContinuousClock.now
         var result = Uniguard_V1_TaskResult()
         result.taskID = assignment.taskID
         result.attempt = assignment.attempt
         do {
-            guard case .mergeArm(let task)? = assignment.kind else {
-                throw WorkerError("this worker runs merge-arm tasks only")
+            switch assignment.kind {
+            case .mergeArm(let task)?:
+                let counts = try evaluate(task)
+                var eval = Uniguard_V1_EvalResult()
+                eval.counts = counts.wire
+                eval.meanLatencyUs = 0
+                result.eval = eval
+            case .trainStep(let task)?:
+                let outcome = try TrainTaskRunner(cache: cache, services: training)
+                    .run(task, taskID: assignment.taskID, attempt: assignment.attempt, jobID: jobID)
+                if outcome.stopped {
+                    var failure = Uniguard_V1_Error()
+                    failure.code = .cancelled
+                    failure.message = "stopped at step \(outcome.step) (cancelled)"
+                    result.error = failure
+                } else {
+                    var train = Uniguard_V1_TrainStepResult()
+                    train.step = UInt64(outcome.step)
+                    train.loss = outcome.loss
+                    train.examples = UInt64(outcome.examples)
+                    train.parametersHash = outcome.parametersHash
+                    result.trainStep = train
+                }
+            default:
+                throw WorkerError("this worker runs merge-arm and train-step tasks only")
             }
-            let counts = try evaluate(task)
-            var eval = Uniguard_V1_EvalResult()
-            eval.counts = counts.wire
-            eval.meanLatencyUs = 0
-            result.eval = eval
         } catch {
             var failure = Uniguard_V1_Error()
             failure.code = .taskFailed
