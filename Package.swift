@@ -28,6 +28,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // `uniguard serve`: HTTP on Hummingbird (SwiftNIO), metrics exported for Prometheus, graceful shutdown.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages; headers and libraries are on default paths.
@@ -63,9 +69,19 @@ let package = Package(
         .target(name: "Worker", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CommandLineSupport", argumentParser, logging],
                 path: "Sources/Worker", exclude: ["Main"]),
         .executableTarget(name: "WorkerMain", dependencies: ["Worker"], path: "Sources/Worker/Main"),
+        // `uniguard serve`: HTTP router, dynamic batcher, OpenAI moderation codec and metrics over loaded guards.
+        .target(name: "Serving",
+                dependencies: ["Runtime", "GuardData", "Guards", logging,
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "Metrics", package: "swift-metrics"),
+                               .product(name: "Prometheus", package: "swift-prometheus"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                               .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+                path: "Sources/Shared/Serving"),
         .executableTarget(
             name: "UniGuardCLI",
-            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "CommandLineSupport", argumentParser],
+            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "CommandLineSupport", "Serving", argumentParser, logging],
             path: "Sources/UniGuardCLI"
         ),
 
@@ -85,6 +101,7 @@ let package = Package(
                     path: "Tests/CommandLineSupportTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "TestHelpers"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "Runtime", "TestHelpers"], path: "Tests/WorkerTests"),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "Guards", "TestHelpers"], path: "Tests/ServingTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],
                     path: "Tests/IntegrationTests"),
     ],
