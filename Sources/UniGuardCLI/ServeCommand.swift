@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import GuardData
 import Logging
+import Runtime
 import Serving
 
 /// `uniguard serve --model DIR...`: an HTTP server answering OpenAI-style moderation and classify requests.
@@ -49,6 +50,8 @@ struct ServeCommand: ParsableCommand {
         let server = GuardServer(catalog: catalog, options: options, logger: logger) { port in
             logger.info("listening on http://\(host):\(port)", metadata: ["models": "\(summary)"])
         }
+        // Graceful shutdown is the service group's: SIGTERM/SIGINT drain requests instead of the CLI's exit-on-signal.
+        InterruptCleanup.uninstall()
         // run() is synchronous (the shared entry point); the server runs on the concurrency pool while main waits.
         let done = DispatchSemaphore(value: 0)
         let outcome = ServeOutcome()

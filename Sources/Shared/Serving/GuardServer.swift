@@ -36,11 +36,13 @@ public final class GuardServer: Sendable {
     private let batcher: InferenceBatcher
     private let group: ServiceGroup
     private let state = ServerState()
+    private let address: String
 
     /// `onListening` receives the bound port (useful with port 0).
     public init(catalog: GuardCatalog, options: ServeOptions, logger: Logger,
                 signals: [UnixSignal] = [.sigterm, .sigint], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         metrics = ServingMetrics(catalog: catalog)
+        address = "\(options.host):\(options.port)"
         batcher = InferenceBatcher(catalog: catalog, maxBatch: options.maxBatch, maxWait: options.maxWait, metrics: metrics)
         let router = Router(context: ServingContext.self)
         ServingRoutes(catalog: catalog, batcher: batcher, metrics: metrics, limits: options.limits, state: state).register(on: router)
@@ -56,7 +58,13 @@ public final class GuardServer: Sendable {
     /// Serves until a shutdown signal or `shutdown()`, then drains and returns.
     public func run() async throws {
         batcher.start()
-        do { try await group.run() } catch { batcher.shutdown(); throw error }
+        do { try await group.run() } catch {
+            batcher.shutdown()
+            if let io = error as? IOError, io.errnoCode == EADDRINUSE {
+                throw ServeError("cannot listen on \(address): the address is in use (another server running? choose --port)")
+            }
+            throw error
+        }
         batcher.shutdown()
     }
 
@@ -71,4 +79,10 @@ struct DrainNotice: Service {
         try? await gracefulShutdown()
         state.startDraining()
     }
+}
+
+/// A server that cannot start, with what to change.
+public struct ServeError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ d: String) { description = d }
 }
