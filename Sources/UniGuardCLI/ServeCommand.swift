@@ -21,6 +21,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "TCP port (0: any free port, printed at start).") var port = 8080
     @Option(help: "Most model inputs (texts × policies) scored in one batch.") var maxBatch = 32
     @Option(help: "Longest a request waits for others to join its batch, in milliseconds (0: no wait).") var maxWaitMs = 2
+    @Option(help: "When a batch that is not full waits: arrivals (only while requests that arrived are still being read; a lone request runs at once) or always.")
+    var batchWait: BatchWaitPolicy = .arrivals
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
     @Option(help: "Most inputs in one request.") var maxInputs = 256
     @Option(help: "Longest input in UTF-8 bytes.") var maxInputBytes = 32 << 10
@@ -44,7 +46,7 @@ struct ServeCommand: ParsableCommand {
         let extra = try policies.map(Self.resolvePolicy)
         let catalog = try GuardCatalog.load(directories: models.map { URL(fileURLWithPath: $0) }, extra: extra)
         for m in catalog.models { m.guardModel.onInstructionShortened = { warn($0) } }
-        let options = ServeOptions(host: host, port: port, maxBatch: maxBatch, maxWait: .milliseconds(maxWaitMs),
+        let options = ServeOptions(host: host, port: port, maxBatch: maxBatch, maxWait: .milliseconds(maxWaitMs), waitPolicy: batchWait,
                                    limits: RequestLimits(maxBodyBytes: maxBodyBytes, maxInputs: maxInputs, maxInputBytes: maxInputBytes))
         let host = self.host, summary = catalog.models.map { "\($0.name) [\($0.policyIDs.joined(separator: ", "))]" }.joined(separator: "; ")
         let server = GuardServer(catalog: catalog, options: options, logger: logger) { port in
@@ -85,3 +87,5 @@ final class ServeOutcome: @unchecked Sendable {
     var error: Error? { lock.lock(); defer { lock.unlock() }; return _error }
     func fail(_ e: Error) { lock.lock(); _error = e; lock.unlock() }
 }
+
+extension BatchWaitPolicy: ExpressibleByArgument {}

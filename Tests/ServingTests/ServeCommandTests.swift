@@ -17,7 +17,7 @@ final class ServeCommandTests: XCTestCase {
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: uniguard)
-        process.arguments = ["serve", "--model", model.path, "--port", "0", "--threads", "1", "--max-wait-ms", "1500", "--max-batch", "100"]
+        process.arguments = ["serve", "--model", model.path, "--port", "0", "--threads", "1", "--max-wait-ms", "1500", "--batch-wait", "always", "--max-batch", "100"]
         process.standardError = try FileHandle(forWritingTo: log)
         process.standardOutput = FileHandle.nullDevice
         try process.run()

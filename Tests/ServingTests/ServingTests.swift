@@ -90,7 +90,7 @@ final class ServingTests: XCTestCase {
     func testConcurrentRequestsAreBatchedTogether() async throws {
         let (catalog, _) = try catalog()
         // A long wait and a large batch: requests sent together must share batches.
-        let running = try await ServingFixture.start(catalog, ServeOptions(maxBatch: 64, maxWait: .milliseconds(300)))
+        let running = try await ServingFixture.start(catalog, ServeOptions(maxBatch: 64, maxWait: .milliseconds(300), waitPolicy: .always))
         let url = running.url("/v1/classify")
         let statuses = try await ServingFixture.postConcurrently(url, (0..<16).map { ["text": Self.prompts[$0 % 4], "policy": "beta"] })
         XCTAssertEqual(statuses, [Int](repeating: 200, count: 16))
@@ -99,6 +99,19 @@ final class ServingTests: XCTestCase {
         let inputs = try XCTUnwrap(ServingFixture.sample(metrics, "uniguard_serve_batch_size_sum{model=\"beta-guard\"}"), metrics)
         XCTAssertEqual(inputs, 16)
         XCTAssertLessThan(batches, 8, "16 concurrent requests ran in \(batches) batches")
+        try await running.stop()
+    }
+
+    func testALoneRequestDoesNotWaitForCompanyUnderTheArrivalsPolicy() async throws {
+        let (catalog, _) = try catalog()
+        // maxWait 20 s: a lone request that waited for it would time out the assertion below by far.
+        let running = try await ServingFixture.start(catalog, ServeOptions(maxBatch: 64, maxWait: .seconds(20), waitPolicy: .arrivals))
+        let started = ContinuousClock.now
+        for prompt in Self.prompts {
+            let status = try await ServingFixture.post(running.url("/v1/moderations"), json: ["input": prompt]).status
+            XCTAssertEqual(status, 200)
+        }
+        XCTAssertLessThan(started.duration(to: .now), .seconds(10), "sequential requests waited for a batch to fill")
         try await running.stop()
     }
 
@@ -160,7 +173,7 @@ final class ServingTests: XCTestCase {
     func testGracefulShutdownAnswersRequestsInFlight() async throws {
         let (catalog, _) = try catalog()
         // Requests sit in the batcher for up to 2 s: shutdown starts while all of them are in flight.
-        let running = try await ServingFixture.start(catalog, ServeOptions(maxBatch: 1000, maxWait: .seconds(2)))
+        let running = try await ServingFixture.start(catalog, ServeOptions(maxBatch: 1000, maxWait: .seconds(2), waitPolicy: .always))
         let url = running.url("/v1/moderations")
         let bodies = (0..<8).map { ["input": Self.prompts[$0 % 4]] }
         let requests = Task { try await ServingFixture.postConcurrently(url, bodies) }

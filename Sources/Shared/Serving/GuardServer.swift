@@ -13,11 +13,14 @@ public struct ServeOptions: Sendable {
     public var maxBatch: Int
     /// Longest a request waits for others to fill its batch.
     public var maxWait: Duration
+    /// When a queued request waits for company.
+    public var waitPolicy: BatchWaitPolicy
     public var limits: RequestLimits
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBatch: Int = 32, maxWait: Duration = .milliseconds(2),
-                limits: RequestLimits = RequestLimits()) {
-        self.host = host; self.port = port; self.maxBatch = maxBatch; self.maxWait = maxWait; self.limits = limits
+                waitPolicy: BatchWaitPolicy = .arrivals, limits: RequestLimits = RequestLimits()) {
+        self.host = host; self.port = port; self.maxBatch = maxBatch; self.maxWait = maxWait; self.waitPolicy = waitPolicy
+        self.limits = limits
     }
 }
 
@@ -43,7 +46,8 @@ public final class GuardServer: Sendable {
                 signals: [UnixSignal] = [.sigterm, .sigint], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         metrics = ServingMetrics(catalog: catalog)
         address = "\(options.host):\(options.port)"
-        batcher = InferenceBatcher(catalog: catalog, maxBatch: options.maxBatch, maxWait: options.maxWait, metrics: metrics)
+        batcher = InferenceBatcher(catalog: catalog, maxBatch: options.maxBatch, maxWait: options.maxWait,
+                                   waitPolicy: options.waitPolicy, metrics: metrics)
         let router = Router(context: ServingContext.self)
         ServingRoutes(catalog: catalog, batcher: batcher, metrics: metrics, limits: options.limits, state: state).register(on: router)
         let app = Application(router: router,

@@ -9,7 +9,6 @@ public final class ServingMetrics: @unchecked Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let modelNames: [String]
-    private let policyModels: [String]
     private let batchSizes: [CoreMetrics.Recorder]
     private let inferenceTimes: [CoreMetrics.Timer]
     private let queueWaits: [CoreMetrics.Timer]
@@ -33,7 +32,6 @@ public final class ServingMetrics: @unchecked Sendable {
         factory.defaultDurationHistogramBuckets = fine
         self.factory = factory
         modelNames = catalog.models.map(\.name)
-        policyModels = catalog.policies.map { catalog.models[$0.modelIndex].name }
         batchSizes = modelNames.map { CoreMetrics.Recorder(label: "uniguard_serve_batch_size", dimensions: [("model", $0)], aggregate: true, factory: factory) }
         inferenceTimes = modelNames.map { CoreMetrics.Timer(label: "uniguard_serve_inference_seconds", dimensions: [("model", $0)], factory: factory) }
         queueWaits = modelNames.map { CoreMetrics.Timer(label: "uniguard_serve_queue_wait_seconds", dimensions: [("model", $0)], factory: factory) }
@@ -49,8 +47,8 @@ public final class ServingMetrics: @unchecked Sendable {
         inferenceTimes[model].recordNanoseconds(seconds.nanoseconds)
     }
 
-    /// Time a job of policy `policy` waited before its batch started, per model.
-    func queueWait(policy: Int) -> QueueWaitRecorder { QueueWaitRecorder(timer: queueWaits[modelIndex(ofPolicy: policy)]) }
+    /// Time a job waited before its batch started, per model it uses.
+    func queueWait(model: Int) -> QueueWaitRecorder { QueueWaitRecorder(timer: queueWaits[model]) }
 
     func inferenceFailures(model: Int) -> CoreMetrics.Counter { failures[model] }
 
@@ -86,8 +84,6 @@ public final class ServingMetrics: @unchecked Sendable {
         errorCounters[key] = c
         return c
     }
-
-    private func modelIndex(ofPolicy policy: Int) -> Int { modelNames.firstIndex(of: policyModels[policy]) ?? 0 }
 
     /// Prometheus text exposition format of every metric.
     public func render() -> [UInt8] { registry.emitToBuffer() }

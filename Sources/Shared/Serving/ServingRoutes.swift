@@ -23,20 +23,24 @@ struct ServingRoutes: Sendable {
         }
         router.post("/v1/moderations") { request, context -> Response in
             var request = request
+            let queued = QueuedOnce(batcher)
+            defer { queued.done() }
             let parsed = try ModerationRequest(json: try await JSONBody.read(&request, limits: limits), catalog: catalog, limits: limits)
             context.modelLabel.set(parsed.modelLabel)
-            let scores = try await scoreAll(parsed.policies.map { ($0, parsed.inputs) })
+            let scores = try await scoreAll(parsed.policies.map { ($0, parsed.inputs) }, queued: queued)
             return JSONResponse.make(ModerationResponse.json(id: "modr-\(UUID().uuidString.lowercased())", model: parsed.modelLabel,
                                                              policies: parsed.policies.map { catalog.policies[$0] },
                                                              scores: scores, inputCount: parsed.inputs.count))
         }
         router.post("/v1/classify") { request, context -> Response in
             var request = request
+            let queued = QueuedOnce(batcher)
+            defer { queued.done() }
             let parsed = try ClassifyRequest(json: try await JSONBody.read(&request, limits: limits), catalog: catalog, limits: limits)
             // One job per policy named, so items of one policy are batched together.
             let used = Array(Set(parsed.items.map(\.policy))).sorted()
             context.modelLabel.set(Set(used.map { catalog.models[catalog.policies[$0].modelIndex].name }).sorted().joined(separator: ","))
-            let scores = try await scoreAll(used.map { p in (p, parsed.items.filter { $0.policy == p }.map(\.text)) })
+            let scores = try await scoreAll(used.map { p in (p, parsed.items.filter { $0.policy == p }.map(\.text)) }, queued: queued)
             var next = [Int](repeating: 0, count: catalog.policies.count)
             let answers: [[String: Any]] = parsed.items.map { item in
                 let u = used.firstIndex(of: item.policy)!
@@ -49,16 +53,9 @@ struct ServingRoutes: Sendable {
         }
     }
 
-    /// Scores each (policy, texts) job concurrently through the batcher; results in the order given.
-    private func scoreAll(_ jobs: [(Int, [String])]) async throws -> [[Float]] {
-        try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
-            for (i, job) in jobs.enumerated() {
-                group.addTask { (i, try await batcher.scores(policy: job.0, texts: job.1)) }
-            }
-            var out = [[Float]](repeating: [], count: jobs.count)
-            for try await (i, s) in group { out[i] = s }
-            return out
-        }
+    /// Scores each (policy, texts) pair as one batcher job; results in the order given.
+    private func scoreAll(_ parts: [(Int, [String])], queued: QueuedOnce) async throws -> [[Float]] {
+        try await queued.score(parts.map { InferenceBatcher.Part(policy: $0.0, texts: $0.1) })
     }
 
     private func modelList() -> [String: Any] {
@@ -68,6 +65,18 @@ struct ServingRoutes: Sendable {
                     "input_format": meta.inputFormat.rawValue, "threshold": Double(meta.threshold), "max_length": meta.maxLength]
         }]
     }
+}
+
+/// A scoring request as the batcher sees it: announced on arrival (so the batcher may wait for it), then either
+/// scored or abandoned (a bad request), exactly once.
+final class QueuedOnce: @unchecked Sendable {
+    private let batcher: InferenceBatcher
+    private let lock = NSLock()
+    private var announced = true
+    init(_ batcher: InferenceBatcher) { self.batcher = batcher; batcher.requestArriving() }
+    private func take() -> Bool { lock.lock(); defer { lock.unlock() }; let was = announced; announced = false; return was }
+    func score(_ parts: [InferenceBatcher.Part]) async throws -> [[Float]] { try await batcher.scores(parts, arrived: take()) }
+    func done() { if take() { batcher.requestAbandoned() } }
 }
 
 /// The request context: Hummingbird's core storage plus which model answered (set by a handler, read by the
