@@ -1,8 +1,8 @@
 """The peer: the same guard behind FastAPI + uvicorn with ONNX Runtime, answering POST /v1/moderations in the
-same OpenAI shape as `uniguard serve`. One ORT session (2 intra-op threads); requests run in FastAPI's thread
+same OpenAI shape as `uniguard serve`. One ORT session (THREADS intra-op threads, default 2); requests run in FastAPI's thread
 pool (a sync handler), one forward per request: how such a service is usually written.
 
-Usage: venv/bin/python peer_app.py ONNX TOKENIZER_DIR PORT
+Usage: venv/bin/python peer_app.py ONNX TOKENIZER_DIR PORT [THREADS]
 """
 import sys
 import uuid
@@ -14,8 +14,9 @@ from fastapi import FastAPI, HTTPException
 from tokenizers import Tokenizer
 
 onnx_path, tok_dir, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+threads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
 so = ort.SessionOptions()
-so.intra_op_num_threads = 2
+so.intra_op_num_threads = threads
 so.inter_op_num_threads = 1
 session = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
 tokenizer = Tokenizer.from_file(f"{tok_dir}/tokenizer.json")

@@ -5,7 +5,7 @@ The same model (all-MiniLM-L6-v2 + mean pool + Linear(384,2), the peer's seeded 
 UniGuard guard directory and once as ONNX (make_guard.py); each server runs alone in turn on 127.0.0.1 with
 2 threads, and wrk posts one ~48-token moderation request at concurrency 1, 8 and 64. Both servers' scores
 for the prompt are compared first (they must agree: same model). Prints a table, then one JSON line.
-Usage: bench/serve/run.sh [--quick]   (needs ../shared/peer set up; installs wrk, fastapi, uvicorn)
+Usage: bench/serve/run.sh [--quick] [--threads N]   (needs ../shared/peer set up; installs wrk, fastapi, uvicorn)
 """
 import json
 import os
@@ -23,6 +23,8 @@ from benchlib import PEER_DIR, PEER_HOME, log, ratio, table, uniguard_bin  # noq
 HERE = os.path.dirname(os.path.abspath(__file__))
 quick = "--quick" in sys.argv
 duration = "5s" if quick else "20s"
+# Threads for both servers' inference (BLAS / ORT intra-op); 2 = every core of the 2-core reference machine.
+threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 2
 PROMPT = ("The quarterly report shows that customer satisfaction improved after we changed suppliers, but "
           "several customers still complain about slow response times from the support team during the peak "
           "season, so please summarise the main risks for next year")
@@ -65,10 +67,14 @@ def wrk(port, conns):
     cmd = ["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d", duration, "--latency", "--timeout", "30s",
            "-s", os.path.join(HERE, "post.lua"), f"http://127.0.0.1:{port}/v1/moderations"]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
-    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    lat = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+(\S+)\s*$", out, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"timeout (\d+)", out)
+    if "50" not in lat or "99" not in lat:
+        log("wrk printed no latency distribution:\n" + out)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": to_ms(lat["50"]), "p99_ms": to_ms(lat["99"]), "non_2xx": int(errors.group(1)) if errors else 0}
+            "p50_ms": to_ms(lat["50"]) if "50" in lat else None, "p99_ms": to_ms(lat["99"]) if "99" in lat else None,
+            "non_2xx": int(errors.group(1)) if errors else 0, "timeouts": int(timeouts.group(1)) if timeouts else 0}
 
 
 def run_server(cmd, port):
@@ -99,9 +105,9 @@ binary = uniguard_bin()
 levels = [1, 8, 64]
 results = {}
 servers = {
-    "uniguard": lambda port: [binary, "serve", "--model", made["guard"], "--port", str(port), "--threads", "2",
+    "uniguard": lambda port: [binary, "serve", "--model", made["guard"], "--port", str(port), "--threads", str(threads),
                               "--max-batch", "32", "--max-wait-ms", "2"],
-    "peer_ort": lambda port: [py, os.path.join(HERE, "peer_app.py"), made["onnx"], os.path.join(PEER_HOME, "model"), str(port)],
+    "peer_ort": lambda port: [py, os.path.join(HERE, "peer_app.py"), made["onnx"], os.path.join(PEER_HOME, "model"), str(port), str(threads)],
 }
 scores = {}
 for name, make in servers.items():
@@ -122,12 +128,12 @@ for c in levels:
     o, p = results["uniguard"][c], results["peer_ort"][c]
     rows.append([c, o["rps"], p["rps"], ratio(o["rps"], p["rps"]), o["p50_ms"], p["p50_ms"], o["p99_ms"], p["p99_ms"],
                  o["load1"], p["load1"]])
-print(f"POST /v1/moderations, one ~48-token prompt, wrk {duration} per level, 127.0.0.1, 2 threads each; "
+print(f"POST /v1/moderations, one ~48-token prompt, wrk {duration} per level, 127.0.0.1, {threads} thread(s) each; "
       f"score uniguard {scores['uniguard']:.6f} vs peer {scores['peer_ort']:.6f}")
 table(["conc", "uniguard req/s", "peer req/s", "x peer", "ug p50 ms", "peer p50 ms", "ug p99 ms", "peer p99 ms",
        "load ug", "load peer"], rows)
 print("x peer = uniguard/peer requests/s (target >= 1.5 at p99 <= the peer's); load = 1-min load average during the run")
-summary = {"benchmark": "serve", "duration": duration, "score_uniguard": scores["uniguard"], "score_peer": scores["peer_ort"],
+summary = {"benchmark": "serve", "duration": duration, "threads": threads, "score_uniguard": scores["uniguard"], "score_peer": scores["peer_ort"],
            "rows": [dict(zip(["concurrency", "uniguard_rps", "peer_rps", "ratio_rps", "uniguard_p50_ms", "peer_p50_ms",
                               "uniguard_p99_ms", "peer_p99_ms", "load_uniguard", "load_peer"], r)) for r in rows]}
 print(json.dumps(summary))
