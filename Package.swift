@@ -9,6 +9,7 @@ import PackageDescription
 //   Coordinator (library: GRDB, the only target that uses it) and Worker (library) build on Cluster; the three executables are thin mains.
 //   Collectives (Runtime, CGloo: a C++ shim over Debian's libgloo): ring all-reduce of gradients for data-parallel training; no ZeroMQ.
 //   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
+//   Serving (Guards, Hummingbird, swift-metrics/Prometheus, ServiceLifecycle): `uniguard serve`'s HTTP API over loaded guards.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
