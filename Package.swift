@@ -12,6 +12,7 @@ import PackageDescription
 //   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
 //   Synthesis (GuardData, AsyncHTTPClient): LLM-written training data; used by the CLI (and later a worker), tested
 //   against LLMStandIn (Hummingbird), a stand-in chat-completions server that is test support only.
+//   Serving (Guards, Hummingbird, swift-metrics/Prometheus, ServiceLifecycle): `uniguard serve`'s HTTP API over loaded guards.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
@@ -35,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages; headers and libraries are on default paths.
@@ -78,9 +82,19 @@ let package = Package(
                                           "CommandLineSupport", argumentParser, logging],
                 path: "Sources/Worker", exclude: ["Main"]),
         .executableTarget(name: "WorkerMain", dependencies: ["Worker"], path: "Sources/Worker/Main"),
+        // `uniguard serve`: HTTP router, dynamic batcher, OpenAI moderation codec and metrics over loaded guards.
+        .target(name: "Serving",
+                dependencies: ["Runtime", "GuardData", "Guards", logging,
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "Metrics", package: "swift-metrics"),
+                               .product(name: "Prometheus", package: "swift-prometheus"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                               .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+                path: "Sources/Shared/Serving"),
         .executableTarget(
             name: "UniGuardCLI",
-            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "Synthesis", "Collectives", "DataParallel", "CommandLineSupport", argumentParser],
+            dependencies: ["Runtime", "Tokenizers", "EncoderModel", "GuardData", "Guards", "Training", "Fusion", "Synthesis", "Collectives", "DataParallel", "CommandLineSupport", "Serving", argumentParser, logging],
             path: "Sources/UniGuardCLI"
         ),
 
@@ -106,6 +120,7 @@ let package = Package(
                     path: "Tests/CommandLineSupportTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "Training", "TestHelpers"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "Runtime", "TestHelpers"], path: "Tests/WorkerTests"),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "Guards", "TestHelpers"], path: "Tests/ServingTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "EncoderModel", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],
                     path: "Tests/IntegrationTests"),
     ],

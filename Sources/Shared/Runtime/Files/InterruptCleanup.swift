@@ -27,6 +27,15 @@ public enum InterruptCleanup {
         }
     }
 
+    /// Removes the handlers again, for a long-running command that handles SIGINT/SIGTERM itself (`uniguard serve`
+    /// drains in-flight requests instead of dying at once); the signals stay ignored at the process level.
+    public static func uninstall() {
+        sources.withLock { list in
+            for source in list { source.cancel() }
+            list.removeAll()
+        }
+    }
+
     /// Keeps the sources alive for the life of the process.
     private static let sources = Guarded<[any DispatchSourceSignal]>([])
 }
