@@ -27,11 +27,14 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var policyPack: PolicyPackOption
     @Flag(help: "Skip malformed sample lines (counted and reported) instead of stopping at the first.") var skipInvalid = false
     @Flag(help: "Disable dropout (deterministic, PyTorch-comparable loss).") var noDropout = false
+    @Option(help: "Decision threshold: max validation F1 with false-positive rate at most this (0-1; needs --val).") var targetFpr: Double = 0.05
+    @Option(help: "oversample (repeat the minority label until both labels are equally frequent) or none.") var balance: TrainBalance = .oversample
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         try OptionCheck.within(TrainingLimits.epochs, epochs, "--epochs")
         try TrainingLimits.check(batch: batch, lr: lr, maxLength: maxLength)
+        try OptionCheck.require(targetFpr >= 0 && targetFpr <= 1, "--target-fpr must be in [0, 1] (got \(targetFpr))")
     }
 
     func run() throws {
@@ -56,7 +59,7 @@ struct TrainCommand: ParsableCommand {
                                  recipe: recipe)
         let model = try GuardModel.fromBase(baseDir, metadata: meta, seed: seed)
         model.onInstructionShortened = { warn($0) }
-        let examples = trainSamples.map { TaskGuardTrainer.Example(text: model.input(for: $0.prompt), label: Int32($0.label.classIndex)) }
+        let examples = balance.apply(trainSamples, seed: seed).map { TaskGuardTrainer.Example(text: model.input(for: $0.prompt), label: Int32($0.label.classIndex)) }
         let validation = valSamples.map { (text: model.input(for: $0.prompt), unsafe: $0.label == .unsafe) }
         let counts = Dictionary(grouping: trainSamples, by: \.label).mapValues(\.count)
         note("train: policy \(policy), \(trainSamples.count) samples (safe \(counts[.safe] ?? 0), unsafe \(counts[.unsafe] ?? 0)), validation \(valSamples.count); mode \(mode.rawValue), \(epochs) epochs x batch \(batch), lr \(lr), \(BLASRuntime.coreName) BLAS")
@@ -75,6 +78,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         model.metadata.validationF1 = best
+        TrainBalance.calibrate(model, validation: validation, targetFPR: targetFpr)
         try model.save(to: URL(fileURLWithPath: out))
         note("wrote \(out)")
     }
