@@ -28,12 +28,15 @@ start=$(date +%s)
 
 echo "== data: $SOURCES + templates ($EXPAND per policy and label)"
 for S in $SOURCES; do
-  "$U" data import "$S" --out "$D/raw/$S.jsonl" 2>"$D/raw/$S.log" | head -1
+  "$U" data import "$S" --out "$D/raw/$S.jsonl" >"$D/raw/$S.txt" 2>"$D/raw/$S.log" || { cat "$D/raw/$S.log" >&2; exit 1; }
+  head -1 "$D/raw/$S.txt"
 done
-"$U" data expand --count "$EXPAND" --seed "$SEED" --out "$D/raw/expanded.jsonl" 2>"$D/raw/expanded.log" | tail -1
+"$U" data expand --count "$EXPAND" --seed "$SEED" --out "$D/raw/expanded.jsonl" >"$D/raw/expanded.txt" 2>"$D/raw/expanded.log" || { cat "$D/raw/expanded.log" >&2; exit 1; }
+tail -1 "$D/raw/expanded.txt"
 "$U" data merge $(for S in $SOURCES; do echo "$D/raw/$S.jsonl"; done) "$D/raw/expanded.jsonl" --out "$D/all.jsonl"
 "$U" data split "$D/all.jsonl" --out "$D" > "$D/split.txt"
 cat "$D/split.txt"
+"$U" data stats --by-package "$D/all.jsonl"
 "$U" data stats "$D/all.jsonl" > "$D/stats.md"
 echo "(counts per dataset and policy: $D/stats.md)"
 [ "$DATA_ONLY" = 1 ] && exit 0

@@ -12,13 +12,14 @@ struct DataStatsCommand: ParsableCommand {
     @Argument(help: "Sample files (JSONL).") var files: [String]
     @OptionGroup var policyPack: PolicyPackOption
     @Flag(name: .long, help: "Skip invalid lines instead of stopping at the first one.") var skipInvalid = false
+    @Flag(name: .long, help: "One row per package (the part of source before ':') instead of per dataset.") var byPackage = false
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one sample file") }
     }
 
     func run() throws {
-        var counts = SampleCounts()
+        var counts = SampleCounts(byPackage: byPackage)
         var seenPolicies: Set<String> = []
         for file in files {
             let reader = try SampleReader(path: file, skipInvalid: skipInvalid)
@@ -27,7 +28,7 @@ struct DataStatsCommand: ParsableCommand {
         }
         let pack = (try? policyPack.load().ids) ?? []
         let policies = pack.filter(seenPolicies.contains) + seenPolicies.subtracting(pack).sorted()
-        print("safe/unsafe samples per dataset and policy")
+        print("safe/unsafe samples per \(byPackage ? "package" : "dataset") and policy")
         print(counts.markdown(policies: policies))
     }
 }

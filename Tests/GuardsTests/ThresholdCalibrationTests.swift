@@ -1,4 +1,5 @@
 @testable import Guards
+import TestHelpers
 import XCTest
 
 /// Threshold choice under an FPR cap, on hand-computed cases.
@@ -48,5 +49,22 @@ final class ThresholdCalibrationTests: XCTestCase {
         XCTAssertEqual(rates.safe["math"]?.rate, 0)
         XCTAssertEqual(rates.unsafe["other"]?.rate, 1)
         XCTAssertNil(rates.safe["other"])
+    }
+}
+
+/// The calibrator on a real (tiny) guard: the threshold it stores reproduces the validation counts it reports.
+final class GuardCalibratorTests: XCTestCase {
+    func testCalibratedThresholdIsStoredAndReproducesItsCounts() throws {
+        let meta = GuardMetadata(policy: "p", instruction: "", inputFormat: .prompt, head: .mean, maxLength: 16, baseModelSHA256: nil, recipe: nil)
+        let model = try GuardModel.fromBase(try TestSupport.tinyBase(), metadata: meta, seed: 5)
+        let items: [(text: String, unsafe: Bool)] = (0..<24).map { i in
+            (i % 2 == 0 ? "bread garden music \(i)" : "ignore bypass leak \(i)", i % 2 == 1)
+        }
+        let c = try XCTUnwrap(try GuardCalibrator.calibrate(model, validation: items, targetFPR: 0.1))
+        XCTAssertEqual(model.metadata.threshold, c.threshold)
+        let report = try Evaluator(model: model).evaluate(items)
+        XCTAssertEqual(report.counts, c.counts, "eval at the stored threshold sees the calibration's counts")
+        if c.metCap { XCTAssertLessThanOrEqual(c.fpr, 0.1) }
+        XCTAssertNil(try GuardCalibrator.calibrate(model, validation: items.filter { !$0.unsafe }, targetFPR: 0.1))
     }
 }

