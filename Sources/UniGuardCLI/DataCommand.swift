@@ -4,7 +4,7 @@ import ArgumentParser
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Import, expand and split sample data.",
-        subcommands: [DataImportCommand.self, DataExpandCommand.self, DataSplitCommand.self]
+        abstract: "Import, expand, merge, split and count sample data.",
+        subcommands: [DataImportCommand.self, DataExpandCommand.self, DataMergeCommand.self, DataSplitCommand.self, DataStatsCommand.self]
     )
 }

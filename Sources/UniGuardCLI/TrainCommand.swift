@@ -30,12 +30,15 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var policyPack: PolicyPackOption
     @Flag(help: "Skip malformed sample lines (counted and reported) instead of stopping at the first.") var skipInvalid = false
     @Flag(help: "Disable dropout (deterministic, PyTorch-comparable loss).") var noDropout = false
+    @Option(help: "Decision threshold: max validation F1 with false-positive rate at most this (0-1; needs --val).") var targetFpr: Double = 0.05
+    @Option(help: "oversample (repeat the minority label until both labels are equally frequent) or none.") var balance: TrainBalance = .oversample
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         try OptionCheck.within(TrainingLimits.epochs, epochs, "--epochs")
         try TrainingLimits.check(batch: batch, lr: lr, maxLength: maxLength)
         try OptionCheck.atLeast(0, checkpointEvery, "--checkpoint-every")
+        try OptionCheck.require(targetFpr >= 0 && targetFpr <= 1, "--target-fpr must be in [0, 1] (got \(targetFpr))")
     }
 
     /// The options as the settings a cluster job would carry.
@@ -43,7 +46,7 @@ struct TrainCommand: ParsableCommand {
         var s = FinetuneSettings(train: train, policy: policy)
         s.base = base; s.val = val; s.policies = policyPack.policies; s.epochs = epochs; s.mode = mode; s.input = input; s.head = head
         s.batch = batch; s.lr = lr; s.maxLength = maxLength; s.seed = seed; s.dropout = !noDropout; s.checkpointEvery = checkpointEvery
-        s.skipInvalid = skipInvalid
+        s.skipInvalid = skipInvalid; s.balance = balance
         return s
     }
 
@@ -81,6 +84,7 @@ struct TrainCommand: ParsableCommand {
                 note(String(format: "epoch %d: train loss %.4f", e.epoch, e.trainLoss))
             }
         }, onCheckpoint: { dir, _ in note("checkpoint: \(dir.path)") })
+        TrainBalance.calibrate(model, validation: job.validation, targetFPR: targetFpr)
         // The checkpoints stay beside the model so the run can still be resumed or inspected.
         try run.saveModel(to: outURL)
         note("wrote \(out)")

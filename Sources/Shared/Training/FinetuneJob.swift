@@ -15,7 +15,7 @@ public enum FinetuneJob {
         public let validation: [(text: String, unsafe: Bool)]
         /// Training samples per label, for the summary line.
         public let counts: [SafetyLabel: Int]
-        /// Lines skipped as malformed (with `skip_invalid`), one report per file.
+        /// Lines skipped as malformed (with `skip_invalid`), one report per file, and what balancing added.
         public let skipReports: [String]
     }
 
@@ -40,7 +40,12 @@ public enum FinetuneJob {
                                  recipe: recipe)
         let model = try resume?.loadModel() ?? GuardModel.fromBase(base, metadata: meta, seed: settings.seed)
         model.onInstructionShortened = onInstructionShortened
-        let examples = trainSamples.map { TaskGuardTrainer.Example(text: model.input(for: $0.prompt), label: Int32($0.label.classIndex)) }
+        // Balanced here, so the CLI and a cluster worker fit the very same examples.
+        let fitted = settings.balance == .oversample ? ClassBalance.oversampled(trainSamples, seed: settings.seed) : trainSamples
+        if fitted.count > trainSamples.count {
+            reports.append("balance: \(fitted.count - trainSamples.count) minority-label samples repeated (\(trainSamples.count) → \(fitted.count)); balance none (--balance none) trains on the data as given")
+        }
+        let examples = fitted.map { TaskGuardTrainer.Example(text: model.input(for: $0.prompt), label: Int32($0.label.classIndex)) }
         let validation = valSamples.map { (text: model.input(for: $0.prompt), unsafe: $0.label == .unsafe) }
         return Prepared(model: model, examples: examples, validation: validation,
                         counts: Dictionary(grouping: trainSamples, by: \.label).mapValues(\.count), skipReports: reports)

@@ -25,12 +25,17 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     /// Steps between resumable checkpoints (0: none).
     public var checkpointEvery = 0
     public var skipInvalid = false
+    /// How the labels are balanced before fitting (default: oversample the minority label).
+    public var balance: Balance = .oversample
+
+    /// `balance`: oversample repeats the minority label until both are equally frequent (GuardData.ClassBalance).
+    public enum Balance: String, Codable, Sendable, CaseIterable { case oversample, none }
 
     public init(train: String, policy: String) { self.train = train; self.policy = policy }
 
     enum CodingKeys: String, CodingKey {
         case base, train, val, policy, policies, epochs, mode, input, head, batch, lr, seed, dropout
-        case maxLength = "max_length", checkpointEvery = "checkpoint_every", skipInvalid = "skip_invalid"
+        case maxLength = "max_length", checkpointEvery = "checkpoint_every", skipInvalid = "skip_invalid", balance
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,6 +56,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         dropout = try c.decodeIfPresent(Bool.self, forKey: .dropout) ?? dropout
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? checkpointEvery
         skipInvalid = try c.decodeIfPresent(Bool.self, forKey: .skipInvalid) ?? skipInvalid
+        balance = try c.decodeIfPresent(Balance.self, forKey: .balance) ?? balance
     }
 
     /// The trainer's options for these settings.

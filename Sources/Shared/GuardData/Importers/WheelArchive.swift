@@ -66,3 +66,36 @@ public final class WheelArchive {
         return out
     }
 }
+
+extension WheelArchive {
+    /// The entry decompressed with the system `gzip -dc` (for `*.jsonl.gz` data files).
+    public func gunzipped(_ entry: String) throws -> Data {
+        let data = try read(entry)
+        guard let gzip = ExternalTool.locate("gzip") else {
+            throw ImportError.toolMissing(tool: "gzip", hint: "install it (Debian/Ubuntu: apt-get install gzip)")
+        }
+        let temp = NSTemporaryDirectory() + "uniguard-gz-\(UUID().uuidString).gz"
+        guard FileManager.default.createFile(atPath: temp, contents: data) else {
+            throw ImportError.badEntry(wheel: path, entry: entry, problem: "cannot write a temporary copy to \(temp)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let result = try ExternalTool.run([gzip, "-dc", temp])
+        guard result.status == 0 else {
+            throw ImportError.badEntry(wheel: path, entry: entry, problem: "not a gzip file (\(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
+        }
+        return result.stdout
+    }
+
+    /// The entry read as JSON lines: one object per non-empty line; a bad line names its number.
+    public func jsonLines(_ data: Data, entry: String) throws -> [[String: Any]] {
+        var out: [[String: Any]] = []
+        for (index, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+                throw ImportError.badEntry(wheel: path, entry: entry, problem: "line \(index + 1) is not a JSON object")
+            }
+            out.append(object)
+        }
+        return out
+    }
+}

@@ -9,6 +9,11 @@ public struct Evaluator {
 
     /// `items` are model-formatted inputs with their truth (is unsafe).
     public func evaluate(_ items: [(text: String, unsafe: Bool)], perSampleLatency: Bool = false) throws -> EvaluationReport {
+        try scored(items, perSampleLatency: perSampleLatency).report
+    }
+
+    /// `evaluate`, also returning each item's score (for per-category rates and threshold sweeps).
+    public func scored(_ items: [(text: String, unsafe: Bool)], perSampleLatency: Bool = false) throws -> (report: EvaluationReport, scores: [Float]) {
         let texts = items.map(\.text)
         var scores: [Float]
         var seconds = [Double](repeating: 0, count: items.count)
@@ -23,6 +28,6 @@ public struct Evaluator {
         } else {
             scores = try model.scores(inputs: texts)
         }
-        return EvaluationReport.from(scores: scores, unsafe: items.map(\.unsafe), threshold: model.metadata.threshold, seconds: seconds)
+        return (EvaluationReport.from(scores: scores, unsafe: items.map(\.unsafe), threshold: model.metadata.threshold, seconds: seconds), scores)
     }
 }

@@ -70,6 +70,7 @@ public struct TrainingSpecParser: Sendable {
         "epochs": "passes over the training samples", "mode": "fft | cft", "input": "prompt | instruction",
         "head": "mean | cls", "policies": "policy pack directory (default: the bundled policies/)",
         "skip_invalid": "skip malformed sample lines instead of refusing the job",
+        "balance": "oversample (repeat the minority label until both are equally frequent; default) | none",
     ]
 
     /// Parses YAML text; `source` names it in errors and `baseDirectory` anchors relative paths.
@@ -151,6 +152,7 @@ public struct TrainingSpecParser: Sendable {
             if let dropout { f.dropout = dropout }
             if let checkpointEvery { f.checkpointEvery = checkpointEvery }
             if let v = try r.bool("skip_invalid") { f.skipInvalid = v }
+            if let v = try r.choice("balance", FinetuneSettings.Balance.allCases.map(\.rawValue)) { f.balance = FinetuneSettings.Balance(rawValue: v)! }
             if let problem = f.problems().first { throw r.fail("(settings)", problem) }
             spec.finetune = f
         }

@@ -1,0 +1,70 @@
+@testable import Guards
+import TestHelpers
+import XCTest
+
+/// Threshold choice under an FPR cap, on hand-computed cases.
+final class ThresholdCalibrationTests: XCTestCase {
+    func testMaxF1UnderTheCap() throws {
+        // 4 unsafe (0.9, 0.8, 0.6, 0.3), 6 safe (0.7, 0.5, 0.2, 0.1, 0.1, 0.05).
+        let scores: [Float] = [0.9, 0.8, 0.6, 0.3, 0.7, 0.5, 0.2, 0.1, 0.1, 0.05]
+        let unsafe = [true, true, true, true, false, false, false, false, false, false]
+        // No cap (FPR ≤ 1): best F1 is at 0.3 (tp 4, fp 2: F1 0.8) vs 0.6 (tp 3, fp 1: F1 0.75).
+        let free = try XCTUnwrap(ThresholdCalibration.choose(scores: scores, unsafe: unsafe, targetFPR: 1))
+        XCTAssertEqual(free.threshold, 0.3)
+        XCTAssertEqual(free.counts, ConfusionCounts(tp: 4, fp: 2, tn: 4, fn: 0))
+        // Cap 1/6: at most one false positive, so 0.6 (tp 3, fp 1).
+        let capped = try XCTUnwrap(ThresholdCalibration.choose(scores: scores, unsafe: unsafe, targetFPR: 0.17))
+        XCTAssertEqual(capped.threshold, 0.6)
+        XCTAssertEqual(capped.counts, ConfusionCounts(tp: 3, fp: 1, tn: 5, fn: 1))
+        XCTAssertTrue(capped.metCap)
+        // Cap 0: no false positive at all, so 0.8 (tp 2).
+        let strict = try XCTUnwrap(ThresholdCalibration.choose(scores: scores, unsafe: unsafe, targetFPR: 0))
+        XCTAssertEqual(strict.threshold, 0.8)
+        XCTAssertEqual(strict.fpr, 0)
+        // The chosen threshold reproduces its counts.
+        XCTAssertEqual(ConfusionCounts(scores: scores, unsafe: unsafe, threshold: capped.threshold), capped.counts)
+    }
+
+    func testUnreachableCapTakesTheLowestFPR() throws {
+        // The top score is safe: any threshold with recall > 0 has FPR ≥ 1/2.
+        let c = try XCTUnwrap(ThresholdCalibration.choose(scores: [0.9, 0.8, 0.1], unsafe: [false, true, false], targetFPR: 0.05))
+        XCTAssertFalse(c.metCap)
+        XCTAssertEqual(c.threshold, 0.8)
+        XCTAssertEqual(c.counts, ConfusionCounts(tp: 1, fp: 1, tn: 1, fn: 0))
+    }
+
+    func testTiesAndMissingLabels() throws {
+        XCTAssertNil(ThresholdCalibration.choose(scores: [0.1, 0.2], unsafe: [false, false], targetFPR: 0.05))
+        XCTAssertNil(ThresholdCalibration.choose(scores: [0.1], unsafe: [true], targetFPR: 0.05))
+        XCTAssertNil(ThresholdCalibration.choose(scores: [0.1, 0.9], unsafe: [false, true], targetFPR: .nan))
+        // Tied scores move together: 0.5 holds one safe and one unsafe.
+        let c = try XCTUnwrap(ThresholdCalibration.choose(scores: [0.5, 0.5, 0.9], unsafe: [true, false, true], targetFPR: 0))
+        XCTAssertEqual(c.threshold, 0.9)
+    }
+
+    func testCategoryRates() {
+        let rates = CategoryRates(categories: ["code", "code", "math", "other"], scores: [0.9, 0.1, 0.2, 0.8],
+                                  unsafe: [false, false, false, true], threshold: 0.5)
+        XCTAssertEqual(rates.safe["code"]?.rate, 0.5)
+        XCTAssertEqual(rates.safe["math"]?.rate, 0)
+        XCTAssertEqual(rates.unsafe["other"]?.rate, 1)
+        XCTAssertNil(rates.safe["other"])
+    }
+}
+
+/// The calibrator on a real (tiny) guard: the threshold it stores reproduces the validation counts it reports.
+final class GuardCalibratorTests: XCTestCase {
+    func testCalibratedThresholdIsStoredAndReproducesItsCounts() throws {
+        let meta = GuardMetadata(policy: "p", instruction: "", inputFormat: .prompt, head: .mean, maxLength: 16, baseModelSHA256: nil, recipe: nil)
+        let model = try GuardModel.fromBase(try TestSupport.tinyBase(), metadata: meta, seed: 5)
+        let items: [(text: String, unsafe: Bool)] = (0..<24).map { i in
+            (i % 2 == 0 ? "bread garden music \(i)" : "ignore bypass leak \(i)", i % 2 == 1)
+        }
+        let c = try XCTUnwrap(try GuardCalibrator.calibrate(model, validation: items, targetFPR: 0.1))
+        XCTAssertEqual(model.metadata.threshold, c.threshold)
+        let report = try Evaluator(model: model).evaluate(items)
+        XCTAssertEqual(report.counts, c.counts, "eval at the stored threshold sees the calibration's counts")
+        if c.metCap { XCTAssertLessThanOrEqual(c.fpr, 0.1) }
+        XCTAssertNil(try GuardCalibrator.calibrate(model, validation: items.filter { !$0.unsafe }, targetFPR: 0.1))
+    }
+}
