@@ -55,6 +55,8 @@ public struct WorkerCommand: ParsableCommand {
                                discussion: "Gradient traffic is neither authenticated nor encrypted, even with CURVE on the control channel: name an address on a trusted network."))
     var dataAddr: String?
 
+    @Option(help: .hidden) var stepDelayMs = 0
+
     @OptionGroup var logging: LogLevelOption
 
     public init() {}
@@ -71,6 +73,7 @@ public struct WorkerCommand: ParsableCommand {
             try OptionCheck.require(inet_pton(AF_INET, dataAddr, &probe) == 1,
                                     "--data-addr must be an IPv4 address of this host (got '\(dataAddr)')")
         }
+        try OptionCheck.within(0...60_000, stepDelayMs, "--step-delay-ms")
         try OptionCheck.milliseconds(heartbeatIntervalMs, "--heartbeat-interval-ms")
         try OptionCheck.within(1...1_000, liveness, "--liveness")
         try OptionCheck.milliseconds(reconnectInitialMs, "--reconnect-initial-ms")
@@ -94,6 +97,7 @@ public struct WorkerCommand: ParsableCommand {
             limits: WireLimits(maxFrameBytes: maxFrameBytes))
         settings.blobChunkBytes = UInt64(max(chunkBytes, 1024))
         settings.dataAddress = try dataAddr ?? DataAddress.reaching(endpoint: coordinator)
+        settings.stepDelaySeconds = Double(stepDelayMs) / 1000
         if let curveServerKey, let curveSecretKey {
             settings.serverKey = try CurveKey.load(publicKeyFile: curveServerKey)
             settings.curve = try CurveKeyPair.load(secretKeyFile: curveSecretKey)

@@ -16,4 +16,6 @@ struct WorkerSettings: Sendable {
     var blobChunkBytes: UInt64 = 1 << 20
     /// Address the Gloo TCP device binds to for gradient all-reduce (`--data-addr`).
     var dataAddress = "127.0.0.1"
+    /// `--step-delay-ms` (hidden): a pause after every training step, for tests and demos.
+    var stepDelaySeconds = 0.0
 }

@@ -169,13 +169,18 @@ final class RingAllReduceTests: XCTestCase {
     /// never hangs: it sees the closed connection as a peer gone), and the group refuses further collectives.
     func testPeerThatLeavesFailsTheCollective() throws {
         let store = RendezvousStore.keyValue(DictionaryStore())
+        // Rank 1 leaves only once rank 0 is connected too: closing while rank 0 still completes its side of the
+        // rendezvous would fail the rendezvous, not the collective this test is about.
+        let connected = DispatchSemaphore(value: 0)
         let results = onRanks(2) { rank -> CollectiveError? in
             let group = try RingAllReduce(rank: rank, size: 2, store: store, device: TCPDevice(hostname: "127.0.0.1"),
                                           timeout: .seconds(20))
             if rank == 1 {
+                _ = connected.wait(timeout: .now() + 20)
                 group.close()
                 return nil
             }
+            connected.signal()
             Thread.sleep(forTimeInterval: 0.2)
             var buffer = [Float](repeating: 1, count: 1 << 20)
             do throws(CollectiveError) {

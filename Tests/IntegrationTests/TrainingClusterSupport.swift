@@ -113,8 +113,11 @@ struct TrainingFixture {
 
     /// Workers for training: one BLAS thread each, gradients on loopback.
     @discardableResult
-    func startWorker(_ id: String) throws -> DaemonProcess {
-        try cluster.startWorker(id, extra: Self.threads + ["--data-addr", "127.0.0.1"])
+    /// `stepDelayMs` paces a run (hidden `--step-delay-ms`): a release build trains the tiny model's 30 steps in well
+    /// under a second, too fast to kill or add a worker mid-run on purpose.
+    func startWorker(_ id: String, stepDelayMs: Int = 0) throws -> DaemonProcess {
+        try cluster.startWorker(id, extra: Self.threads + ["--data-addr", "127.0.0.1"]
+                                + (stepDelayMs > 0 ? ["--step-delay-ms", String(stepDelayMs)] : []))
     }
 
     /// Largest |a - b| over the tensors of two model directories' weights: all of them (they must hold the same

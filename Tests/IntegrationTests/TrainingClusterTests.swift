@@ -13,6 +13,9 @@ final class TrainingClusterTests: XCTestCase {
     var cluster: TestCluster!
     var fixture: TrainingFixture!
     static let tolerance: Float = 1e-4
+    /// Milliseconds each rank pauses after a step in the disturbance tests: 30 steps then take ~3 s whatever the build,
+    /// long enough to kill, restart or add a worker mid-run, short enough for the suite.
+    static let pace = 100
 
     override func setUpWithError() throws {
         cluster = try TestCluster(name: "train")
@@ -95,8 +98,8 @@ final class TrainingClusterTests: XCTestCase {
         let steps = 30
         let local = try fixture.localPretrain("local", steps: steps, batch: 4, checkpointEvery: 5)
         try cluster.startCoordinator()
-        try fixture.startWorker("w1")
-        let victim = try fixture.startWorker("w2")
+        try fixture.startWorker("w1", stepDelayMs: Self.pace)
+        let victim = try fixture.startWorker("w2", stepDelayMs: Self.pace)
         let (jobFile, output) = try fixture.pretrainJob("gip", steps: steps, batch: 4, checkpointEvery: 5, workers: 2)
         let id = try cluster.submit(jobFile)
         try waitUntil("a committed checkpoint", timeout: 120, every: 0.05) { try fixture.committedStep(id) >= 5 }
@@ -117,8 +120,8 @@ final class TrainingClusterTests: XCTestCase {
         let local = try fixture.localPretrain("local", steps: steps, batch: 4, checkpointEvery: 5)
         let coordinator = try cluster.startCoordinator()
         let endpoint = cluster.endpoint
-        try fixture.startWorker("w1")
-        try fixture.startWorker("w2")
+        try fixture.startWorker("w1", stepDelayMs: Self.pace)
+        try fixture.startWorker("w2", stepDelayMs: Self.pace)
         let (jobFile, output) = try fixture.pretrainJob("gip", steps: steps, batch: 4, checkpointEvery: 5, workers: 2)
         let id = try cluster.submit(jobFile)
         try waitUntil("a committed checkpoint", timeout: 120, every: 0.05) { try fixture.committedStep(id) >= 5 }
@@ -136,11 +139,11 @@ final class TrainingClusterTests: XCTestCase {
         let steps = 30
         let local = try fixture.localPretrain("local", steps: steps, batch: 4, checkpointEvery: 5)
         try cluster.startCoordinator()
-        try fixture.startWorker("w1")
+        try fixture.startWorker("w1", stepDelayMs: Self.pace)
         let (jobFile, output) = try fixture.pretrainJob("gip", steps: steps, batch: 4, checkpointEvery: 5, workers: 1)
         let id = try cluster.submit(jobFile)
         try fixture.waitForStep(id, atLeast: 1, timeout: 120)
-        try fixture.startWorker("w2")
+        try fixture.startWorker("w2", stepDelayMs: Self.pace)
         var ranks: [String] = []
         try waitUntil("w2 ranked in a generation", timeout: 120, every: 0.05) {
             let job = try cluster.job(id)

@@ -148,6 +148,12 @@ extension CoordinatorServer {
             guard let member = membership.member(ranks[rank].workerID),
                   send(.taskAssignment(assignment), to: member.routingID, jobID: job.id)
             else {
+                // ZeroMQ knows a connection is gone before its heartbeats run out (a killed worker): such a worker is
+                // gone, or every next generation would pick it again and fail the same way until the job fails.
+                if let member = membership.member(ranks[rank].workerID) {
+                    logger.warning("\(job.id): worker \(member.id) could not be reached; treating it as gone")
+                    workerGone(member, state: "unreachable")
+                }
                 endGeneration(job, reason: "rank \(rank) (worker \(ranks[rank].workerID)) could not be reached", failure: true)
                 return
             }

@@ -68,7 +68,7 @@ final class WorkerDaemon {
         cache = try BlobCache(root: settings.cacheDirectory)
         wake = try WakePipe()
         training = try TrainingServices(bridge: CoordinatorBridge(wake: wake), dataAddress: settings.dataAddress,
-                                        cacheRoot: cache.root, logger: logger)
+                                        cacheRoot: cache.root, logger: logger, stepDelaySeconds: settings.stepDelaySeconds)
         let executor = TaskExecutor(cache: cache, evaluators: evaluators, training: training)
         pool = SlotPool(slots: settings.slots, wake: wake) { executor.run($0, jobID: $1) }
         heartbeat = Heartbeat(settings: settings.heartbeat, now: .now)

@@ -105,9 +105,10 @@ struct TrainTaskRunner {
         }
         run.shouldStop = shouldStop
         let firstStep = run.step
-        try run.run(onProgress: { progress, losses in
+        try run.run(onProgress: { [services] progress, losses in
             reporter.report(progress, terms: (Double(losses.mlm), Double(losses.classification), Double(losses.adversarial),
                                               Double(losses.consistency)))
+            services.pauseAfterStep()
         }, onCheckpoint: offer)
         return Outcome(step: run.step, loss: reporter.lastLoss, examples: (run.step - firstStep) * options.batch,
                        parametersHash: Self.parametersHash(model.params), stopped: run.step < options.steps)
@@ -152,7 +153,7 @@ struct TrainTaskRunner {
         run.shouldStop = shouldStop
         let firstStep = run.step
         var f1 = Double.nan
-        try run.run(onProgress: { reporter.report($0, validationF1: f1) },
+        try run.run(onProgress: { [services] in reporter.report($0, validationF1: f1); services.pauseAfterStep() },
                     onEpoch: { summary in if let v = summary.validation { f1 = v.f1 } },
                     onCheckpoint: offer)
         return Outcome(step: run.step, loss: reporter.lastLoss, examples: (run.step - firstStep) * settings.batch,

@@ -15,19 +15,28 @@ final class TrainingServices: Sendable {
     /// Where runs write checkpoints: `<root>/<job>/gen-<G>/checkpoints/step-N`.
     let root: String
     let logger: Logger
+    /// A pause after every training step (`worker --step-delay-ms`, hidden): lets tests and demos act on a run of a
+    /// tiny model mid-way (kill a rank, add one) — a release build finishes such a run in well under a second.
+    let stepDelaySeconds: Double
     private let offers = Guarded<[String: String]>([:])
     private let cancelled = Guarded<Set<String>>([])
     private let device = Guarded<TCPDevice?>(nil)
     private let recordCaches = Guarded<[String: RecordCache]>([:])
     private let cacheRoot: String
 
-    init(bridge: CoordinatorBridge, dataAddress: String, cacheRoot: String, logger: Logger) throws {
+    init(bridge: CoordinatorBridge, dataAddress: String, cacheRoot: String, logger: Logger, stepDelaySeconds: Double = 0) throws {
         self.bridge = bridge
+        self.stepDelaySeconds = stepDelaySeconds
         self.logger = logger
         self.dataAddress = dataAddress
         self.cacheRoot = cacheRoot
         root = "\(cacheRoot)/train"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    /// Sleeps `stepDelaySeconds` (nothing when 0).
+    func pauseAfterStep() {
+        if stepDelaySeconds > 0 { Thread.sleep(forTimeInterval: stepDelaySeconds) }
     }
 
     /// The process's Gloo device, made on first use (one per process: Gloo runs one event loop per device).
