@@ -20,7 +20,7 @@ public struct FinetuneCheckpoint: Sendable {
     public var epochLossSteps: Int
     public var epochSkippedSteps: Int
 
-    static let stateFile = "trainer_state.json", optimizerFile = "optimizer.safetensors"
+    static let stateFile = CheckpointFiles.stateFile
 
     struct State: Codable {
         var step: Int
@@ -48,26 +48,15 @@ public struct FinetuneCheckpoint: Sendable {
     static func save(_ model: GuardModel, optimizer: AdamW, state: State, to dir: URL) throws {
         try AtomicDirectory.write(dir) { tmp in
             try model.write(into: tmp)
-            try SafetensorsWriter.write(path: tmp.appendingPathComponent(optimizerFile).path,
-                                        tensors: [("exp_avg", optimizer.m), ("exp_avg_sq", optimizer.v)])
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try enc.encode(state).write(to: tmp.appendingPathComponent(stateFile), options: .atomic)
+            try CheckpointFiles.write(optimizer, state: state, into: tmp)
         }
     }
 
     /// Reads a checkpoint directory, or the latest `checkpoints/step-*` inside a run's output directory.
     public static func locate(_ path: URL) throws -> FinetuneCheckpoint {
-        let fm = FileManager.default
-        var dir = path
-        if !fm.fileExists(atPath: dir.appendingPathComponent(stateFile).path) {
-            guard let last = steps(in: path).last else {
-                throw ModelError.missingFile(path: path.path, hint: "no checkpoint here: expected \(stateFile) or checkpoints/step-*/ (written every --checkpoint-every steps)")
-            }
-            dir = directory(in: path, step: last)
-        }
+        let dir = try CheckpointFiles.locate(path)
         let url = dir.appendingPathComponent(stateFile)
-        guard let data = fm.contents(atPath: url.path) else { throw ModelError.missingFile(path: url.path, hint: "not a fine-tuning checkpoint") }
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw ModelError.missingFile(path: url.path, hint: "not a fine-tuning checkpoint") }
         let s: State
         do { s = try JSONDecoder().decode(State.self, from: data) } catch {
             throw ModelError.badConfig(path: url.path, field: "-", reason: "not a fine-tuning trainer state (\(error)); the checkpoint is damaged or from `uniguard pretrain`, resume from another one")
@@ -82,15 +71,6 @@ public struct FinetuneCheckpoint: Sendable {
 
     /// Restores AdamW's moments and step count.
     public func restore(into optimizer: AdamW) throws {
-        let path = directory.appendingPathComponent(Self.optimizerFile).path
-        let file = try SafetensorsFile(path: path)
-        for (name, target) in [("exp_avg", optimizer.m), ("exp_avg_sq", optimizer.v)] {
-            let t = try file.tensor(name)
-            guard t.count == target.count else {
-                throw ModelError.incompatible("\(path): '\(name)' has \(t.count) values but the model has \(target.count) parameters; the checkpoint belongs to another model")
-            }
-            target.data.update(from: t.data, count: t.count)
-        }
-        optimizer.stepCount = optimizerSteps
+        try CheckpointFiles.restore(optimizer, from: directory, steps: optimizerSteps)
     }
 }

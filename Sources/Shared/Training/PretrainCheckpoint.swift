@@ -15,7 +15,7 @@ public struct PretrainCheckpoint: Sendable {
     public var corpusSHA256: String
     public var corpusRecords: Int
 
-    static let stateFile = "trainer_state.json", optimizerFile = "optimizer.safetensors"
+    static let stateFile = CheckpointFiles.stateFile
 
     struct State: Codable {
         var step: Int
@@ -39,13 +39,8 @@ public struct PretrainCheckpoint: Sendable {
                             corpus: any CorpusRecordSource, to dir: URL) throws {
         try AtomicDirectory.write(dir) { tmp in
             try model.write(into: tmp, maxLength: options.maxLength, recipe: nil)
-            try SafetensorsWriter.write(path: tmp.appendingPathComponent(optimizerFile).path,
-                                        tensors: [("exp_avg", optimizer.m), ("exp_avg_sq", optimizer.v)])
-            let state = State(step: step, optimizerSteps: optimizer.stepCount, options: options,
-                              corpusSHA256: corpus.sha256, corpusRecords: corpus.count)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try enc.encode(state).write(to: tmp.appendingPathComponent(stateFile), options: .atomic)
+            try CheckpointFiles.write(optimizer, state: State(step: step, optimizerSteps: optimizer.stepCount, options: options,
+                                                              corpusSHA256: corpus.sha256, corpusRecords: corpus.count), into: tmp)
         }
     }
 
@@ -61,16 +56,9 @@ public struct PretrainCheckpoint: Sendable {
 
     /// Reads a checkpoint directory, or the latest `checkpoints/step-*` inside a run's output directory.
     public static func locate(_ path: URL) throws -> PretrainCheckpoint {
-        let fm = FileManager.default
-        var dir = path
-        if !fm.fileExists(atPath: dir.appendingPathComponent(stateFile).path) {
-            guard let last = steps(in: path).last else {
-                throw ModelError.missingFile(path: path.path, hint: "no checkpoint here: expected \(stateFile) or checkpoints/step-*/ (written every --checkpoint-every steps)")
-            }
-            dir = directory(in: path, step: last)
-        }
+        let dir = try CheckpointFiles.locate(path)
         let url = dir.appendingPathComponent(stateFile)
-        guard let data = fm.contents(atPath: url.path) else { throw ModelError.missingFile(path: url.path, hint: "not a pretraining checkpoint") }
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw ModelError.missingFile(path: url.path, hint: "not a pretraining checkpoint") }
         let s: State
         do { s = try JSONDecoder().decode(State.self, from: data) } catch {
             throw ModelError.badConfig(path: url.path, field: "-", reason: "unreadable trainer state (\(error)); the checkpoint is damaged, resume from an earlier one")
@@ -81,15 +69,6 @@ public struct PretrainCheckpoint: Sendable {
 
     /// Restores AdamW's moments and step count (the parameters come from loading `directory` as the model).
     public func restore(into optimizer: AdamW) throws {
-        let path = directory.appendingPathComponent(Self.optimizerFile).path
-        let file = try SafetensorsFile(path: path)
-        for (name, target) in [("exp_avg", optimizer.m), ("exp_avg_sq", optimizer.v)] {
-            let t = try file.tensor(name)
-            guard t.count == target.count else {
-                throw ModelError.incompatible("\(path): '\(name)' has \(t.count) values but the model has \(target.count) parameters; the checkpoint belongs to another model")
-            }
-            target.data.update(from: t.data, count: t.count)
-        }
-        optimizer.stepCount = optimizerSteps
+        try CheckpointFiles.restore(optimizer, from: directory, steps: optimizerSteps)
     }
 }
