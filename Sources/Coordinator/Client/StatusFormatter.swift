@@ -81,7 +81,9 @@ enum StatusFormatter {
         line += "  ETA \((j["eta_seconds"] as? Double).map { duration($0) } ?? "-")"
         out.append(line)
         let checkpoint = (j["last_checkpoint"] as? [String: Any]).map { "step \(text($0["step"])) (generation \(text($0["generation"])))" } ?? "none"
-        out.append("  generation \(text(j["generation"]))\((j["generation_running"] as? Bool ?? false) ? "" : " (waiting for \(text(j["workers_required"])) free workers)")  last committed checkpoint \(checkpoint)  output \(text(j["output"]))")
+        // Between generations a running job waits for workers; a finished one waits for nothing.
+        let waiting = !(j["generation_running"] as? Bool ?? false) && text(j["state"]) == "running"
+        out.append("  generation \(text(j["generation"]))\(waiting ? " (waiting for \(text(j["workers_required"])) free workers)" : "")  last committed checkpoint \(checkpoint)  output \(text(j["output"]))")
         let ranks = j["workers"] as? [[String: Any]] ?? []
         if !ranks.isEmpty {
             var rows = [["RANK", "WORKER", "LAST STEP", "LAST STEP AGO", "STEP MS", "ALL-REDUCE MS"]]
