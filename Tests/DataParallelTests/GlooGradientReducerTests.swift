@@ -44,6 +44,28 @@ final class GlooGradientReducerTests: DataParallelTestCase {
         }
     }
 
+    /// `collective_timeout_ms`: a rank whose peer never joins the all-reduce fails within the reducer's timeout,
+    /// not the group's (120 s here).
+    func testAPeerThatNeverReducesTimesOutWithinTheCollectiveTimeout() throws {
+        let results = try RankThreads.run(2, store: store("timeout"), collectiveTimeout: .milliseconds(300)) { reducer -> Double? in
+            guard reducer.rank == 0 else {
+                Thread.sleep(forTimeInterval: 3)   // connected, but never reduces
+                return nil
+            }
+            var v: [Float] = [1, 2, 3]
+            let start = Date()
+            do {
+                try v.withUnsafeMutableBufferPointer { try reducer.sum($0) }
+                return -1
+            } catch {
+                return Date().timeIntervalSince(start)
+            }
+        }
+        let waited = try XCTUnwrap(results[0])
+        XCTAssertGreaterThanOrEqual(waited, 0.2, "rank 0's all-reduce succeeded without rank 1")
+        XCTAssertLessThan(waited, 2.5, "the collective timeout bounds the wait")
+    }
+
     func testEmptyBufferAndSingleRank() throws {
         let results = try RankThreads.run(2, store: store("empty"), bucketFloats: 7) { reducer in
             var none: [Float] = []

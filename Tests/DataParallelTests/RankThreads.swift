@@ -12,7 +12,7 @@ import XCTest
 enum RankThreads {
     /// Runs `body` on `size` ranks, each on its own thread (ranks block on each other, so not GCD's pool), and
     /// returns their results in rank order; the first failure is rethrown after every rank has finished.
-    static func run<T: Sendable>(_ size: Int, store: RendezvousStore, bucketFloats: Int = 1 << 12,
+    static func run<T: Sendable>(_ size: Int, store: RendezvousStore, bucketFloats: Int = 1 << 12, collectiveTimeout: Duration? = nil,
                                  _ body: @escaping @Sendable (any GradientReducer) throws -> T) throws -> [T] {
         let results = Guarded([Result<T, any Error>?](repeating: nil, count: size))
         let done = DispatchGroup()
@@ -22,7 +22,7 @@ enum RankThreads {
                 let result = Result { () throws -> T in
                     let group = try RingAllReduce(rank: rank, size: size, store: store, device: TCPDevice(hostname: "127.0.0.1"),
                                                   timeout: .seconds(120))
-                    return try body(GlooGradientReducer(group: group, bucketFloats: bucketFloats))
+                    return try body(GlooGradientReducer(group: group, bucketFloats: bucketFloats, timeout: collectiveTimeout))
                 }
                 results.withLock { $0[rank] = result }
                 done.leave()

@@ -9,14 +9,17 @@ import Training
 public final class GlooGradientReducer: GradientReducer {
     public let group: RingAllReduce
     public let bucketFloats: Int
+    /// How long one bucket's all-reduce may wait for peers (nil: the group's timeout).
+    public let timeout: Duration?
 
     public var rank: Int { group.rank }
     public var worldSize: Int { group.size }
 
-    public init(group: RingAllReduce, bucketFloats: Int = 1 << 22) {
+    public init(group: RingAllReduce, bucketFloats: Int = 1 << 22, timeout: Duration? = nil) {
         precondition(bucketFloats > 0, "bucketFloats must be positive")
         self.group = group
         self.bucketFloats = bucketFloats
+        self.timeout = timeout
     }
 
     public func sum(_ values: UnsafeMutableBufferPointer<Float>) throws {
@@ -24,7 +27,7 @@ public final class GlooGradientReducer: GradientReducer {
         var offset = 0
         while offset < values.count {
             let n = min(bucketFloats, values.count - offset)
-            try group.allReduceSum(UnsafeMutableBufferPointer(start: base + offset, count: n))
+            try group.allReduceSum(UnsafeMutableBufferPointer(start: base + offset, count: n), timeout: timeout)
             offset += n
         }
     }

@@ -38,7 +38,8 @@ struct TrainTaskRunner {
         let group = try connect(task, taskID: taskID, jobID: jobID)
         services.logger.info("\(taskID): rank \(task.ringRank) of \(task.ringSize) connected (gradients via \(services.dataAddress)); steps \(task.step)..<\(task.endStep)")
         defer { group.close() }  // peers blocked on this rank see it gone
-        let timer = TimedReducer(GlooGradientReducer(group: group))
+        // The job's collective_timeout_ms bounds each all-reduce (the group's own timeout is the rendezvous one).
+        let timer = TimedReducer(GlooGradientReducer(group: group, timeout: task.collectiveTimeoutMs > 0 ? .milliseconds(Int(task.collectiveTimeoutMs)) : nil))
         let shouldStop = { [services] in services.isCancelled(taskID) }
         let reporter = TrainProgressReporter(bridge: services.bridge, jobID: jobID, taskID: taskID, attempt: attempt,
                                              endStep: Int(task.endStep), timer: timer, isCancelled: shouldStop)
