@@ -1,32 +1,44 @@
 import Foundation
 import Yams
 
-/// Typed access to the top-level keys of a merge-search YAML file; every error names the file and the key.
-struct SpecFields {
-    let top: Node.Mapping
-    let source: String
-    let baseDirectory: String
+/// Typed access to the top-level keys of a job's YAML file; every error names the file and the key. Merge-search
+/// specs read it with MergeError; the cluster's training jobs with their own error type (`makeError`).
+public struct SpecFields {
+    /// Builds the error for (file, key, reason).
+    public typealias ErrorMaker = (_ source: String, _ key: String, _ reason: String) -> any Error
 
+    public let top: Node.Mapping
+    public let source: String
+    public let baseDirectory: String
+    private let makeError: ErrorMaker
+
+    /// A merge-search spec: errors are `MergeError.badConfig`.
     init(yaml: String, source: String, baseDirectory: String) throws {
+        try self.init(yaml: yaml, source: source, baseDirectory: baseDirectory, document: "merge-search keys") {
+            MergeError.badConfig(file: $0, key: $1, reason: $2)
+        }
+    }
+
+    /// Any job file whose top level is a mapping of `document` (e.g. "job keys"); errors come from `makeError`.
+    public init(yaml: String, source: String, baseDirectory: String, document: String, makeError: @escaping ErrorMaker) throws {
         self.source = source
         self.baseDirectory = baseDirectory
+        self.makeError = makeError
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch {
-            throw MergeError.badConfig(file: source, key: "(document)", reason: "not valid YAML: \(error)")
+            throw makeError(source, "(document)", "not valid YAML: \(error)")
         }
-        guard let top = root?.mapping else {
-            throw MergeError.badConfig(file: source, key: "(document)", reason: "expected a mapping of merge-search keys")
-        }
+        guard let top = root?.mapping else { throw makeError(source, "(document)", "expected a mapping of \(document)") }
         self.top = top
     }
 
-    func fail(_ key: String, _ reason: String) -> MergeError { .badConfig(file: source, key: key, reason: reason) }
+    public func fail(_ key: String, _ reason: String) -> any Error { makeError(source, key, reason) }
 
-    var keys: [String] { top.keys.map { $0.string ?? "?" } }
+    public var keys: [String] { top.keys.map { $0.string ?? "?" } }
 
     func has(_ key: String) -> Bool { top[key] != nil }
 
-    func string(_ key: String) throws -> String? {
+    public func string(_ key: String) throws -> String? {
         guard let node = top[key] else { return nil }
         guard let s = node.scalar, node.null == nil else { throw fail(key, "expected a string") }
         return s.string
@@ -61,7 +73,7 @@ struct SpecFields {
     func paths(_ key: String) throws -> [String]? { try strings(key)?.map(resolve) }
 
     /// Absolute paths stay; relative ones are taken from the file's directory.
-    func resolve(_ path: String) -> String {
+    public func resolve(_ path: String) -> String {
         if path.hasPrefix("/") || baseDirectory.isEmpty { return path }
         return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
     }

@@ -1,38 +1,24 @@
 import Foundation
+import Fusion
 import Yams
 
-/// Typed access to the top-level keys of a training job's YAML; every error is a `JobSpecError` naming the key.
-/// (Fusion's SpecFields does the same for merge-search but is internal to Fusion and throws MergeError; this
-/// reader keeps training jobs' errors in the cluster's own error type.)
+/// The training jobs' accessors over Fusion's `SpecFields` (the one reader of a job file's top-level keys): stricter
+/// integers and numbers with ranges, booleans, choices and non-empty paths; every error is a `JobSpecError` naming the key.
 struct TrainingSpecFields {
-    let top: Node.Mapping
-    let source: String
-    let baseDirectory: String
+    let fields: SpecFields
+    var top: Node.Mapping { fields.top }
 
     init(yaml: String, source: String, baseDirectory: String) throws {
-        self.source = source
-        self.baseDirectory = baseDirectory
-        let root: Node?
-        do { root = try Yams.compose(yaml: yaml) } catch {
-            throw JobSpecError(source: source, key: "(document)", reason: "not valid YAML: \(error)")
+        fields = try SpecFields(yaml: yaml, source: source, baseDirectory: baseDirectory, document: "job keys") {
+            JobSpecError(source: $0, key: $1, reason: $2)
         }
-        guard let top = root?.mapping else {
-            throw JobSpecError(source: source, key: "(document)", reason: "expected a mapping of job keys")
-        }
-        self.top = top
     }
 
-    func fail(_ key: String, _ reason: String) -> JobSpecError { JobSpecError(source: source, key: key, reason: reason) }
+    func fail(_ key: String, _ reason: String) -> any Error { fields.fail(key, reason) }
 
-    var keys: [String] { top.keys.map { $0.string ?? "?" } }
+    var keys: [String] { fields.keys }
 
-    func string(_ key: String) throws -> String? {
-        guard let node = top[key] else { return nil }
-        guard let s = node.scalar, node.null == nil, node.mapping == nil, node.sequence == nil else {
-            throw fail(key, "expected a string")
-        }
-        return s.string
-    }
+    func string(_ key: String) throws -> String? { try fields.string(key) }
 
     /// One of `choices`.
     func choice(_ key: String, _ choices: [String]) throws -> String? {
@@ -70,12 +56,6 @@ struct TrainingSpecFields {
     func path(_ key: String) throws -> String? {
         guard let s = try string(key) else { return nil }
         guard !s.isEmpty else { throw fail(key, "empty path") }
-        return resolve(s)
-    }
-
-    /// Absolute paths stay; relative ones are taken from the job file's directory.
-    func resolve(_ path: String) -> String {
-        if path.hasPrefix("/") || baseDirectory.isEmpty { return path }
-        return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+        return fields.resolve(s)
     }
 }
