@@ -7,6 +7,34 @@ U="$BIN/uniguard"
 OUT="${DEMO_OUT:-out/demo}"
 mkdir -p "$OUT"
 
+# A coordinator with 2 local workers in DIR (SQLite state under DIR/var, port 0 picks a free port, written to
+# var/coordinator.sqlite.endpoint). Sets CPID and EP; on any exit the coordinator we started is stopped (SIGTERM:
+# it stops its own local workers), never other processes.
+start_cluster() {
+  local dir="$1"
+  cat > "$dir/cluster.conf" <<TOML
+[coordinator]
+endpoint = "tcp://127.0.0.1:0"
+[storage]
+database = "var/coordinator.sqlite"
+exports = "var/exports"
+local_worker_cache = "var/worker-cache"
+TOML
+  "$BIN/coordinator" serve --config "$dir/cluster.conf" --local-workers 2 > "$dir/coordinator.log" 2>&1 &
+  CPID=$!
+  trap 'kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do [ -s "$dir/var/coordinator.sqlite.endpoint" ] && break; sleep 0.2; done
+  EP=$(cat "$dir/var/coordinator.sqlite.endpoint")
+}
+# Submits job file $1, prints "submitted" with $2 as a description, waits for the job and prints its status. Sets JOB.
+run_job() {
+  JOB=$("$BIN/coordinator" submit --endpoint "$EP" "$1")
+  echo "submitted $JOB$2 to $EP"
+  "$BIN/coordinator" status --endpoint "$EP" "$JOB" --watch > /dev/null
+  "$BIN/coordinator" status --endpoint "$EP" "$JOB"
+}
+stop_cluster() { kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true; }
+
 echo "== UniGuard demo ($("$U" --version))"
 echo
 echo "== 1. Base model (all-MiniLM-L6-v2): sentence-embedding similarities"
@@ -59,15 +87,6 @@ echo
 echo "== 6. The same Thompson search on the cluster: coordinator (SQLite state) + 2 local worker processes over ZeroMQ"
 C="$OUT/cluster"
 rm -rf "$C" && mkdir -p "$C"
-cat > "$C/cluster.conf" <<TOML
-# Demo cluster: port 0 picks a free port (written to var/coordinator.sqlite.endpoint).
-[coordinator]
-endpoint = "tcp://127.0.0.1:0"
-[storage]
-database = "var/coordinator.sqlite"
-exports = "var/exports"
-local_worker_cache = "var/worker-cache"
-TOML
 # One arm in flight and two validation shards per arm (one per worker), so the cluster reproduces the local run.
 cat > "$C/job.yaml" <<YML
 kind: merge-search
@@ -83,20 +102,12 @@ batch: 1
 validation_shards: 2
 seed: 7
 YML
-"$BIN/coordinator" serve --config "$C/cluster.conf" --local-workers 2 > "$C/coordinator.log" 2>&1 &
-CPID=$!
-# On any exit, stop the coordinator we started (SIGTERM: it stops its own local workers); never other processes.
-trap 'kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do [ -s "$C/var/coordinator.sqlite.endpoint" ] && break; sleep 0.2; done
-EP=$(cat "$C/var/coordinator.sqlite.endpoint")
-JOB=$("$BIN/coordinator" submit --endpoint "$EP" "$C/job.yaml")
-echo "submitted $JOB to $EP"
-"$BIN/coordinator" status --endpoint "$EP" "$JOB" --watch > /dev/null
-"$BIN/coordinator" status --endpoint "$EP" "$JOB"
+start_cluster "$C"
+run_job "$C/job.yaml" ""
 LOCAL=$(python3 -c "import json,sys; print(max(json.loads(l)['f1'] for l in open(sys.argv[1])))" "$OUT/merge-search/history-thompson.jsonl")
 CLUSTER=$("$BIN/coordinator" status --endpoint "$EP" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print([j for j in d['jobs'] if j.get('id')=='$JOB'][0].get('best_f1'))")
 echo "best F1: local uniguard merge-search (thompson, seed 7) $LOCAL; cluster job $JOB $CLUSTER"
-kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true
+stop_cluster
 
 echo
 echo "== 7. MultiTaskGuard: guardrail-instruction pretraining on every policy but toxicity, then zero-shot on toxicity"
@@ -110,14 +121,6 @@ mkdir -p "$G"
 # (the same parameters as `uniguard pretrain` with these settings, up to float summation order).
 GC="$G/cluster"
 rm -rf "$GC" "$G/mtg" && mkdir -p "$GC"
-cat > "$GC/cluster.conf" <<TOML
-[coordinator]
-endpoint = "tcp://127.0.0.1:0"
-[storage]
-database = "var/coordinator.sqlite"
-exports = "var/exports"
-local_worker_cache = "var/worker-cache"
-TOML
 cat > "$GC/gip.yaml" <<YML
 kind: pretrain
 name: demo-gip
@@ -130,16 +133,9 @@ checkpoint_every: 10
 workers: 2
 output: ../mtg
 YML
-"$BIN/coordinator" serve --config "$GC/cluster.conf" --local-workers 2 > "$GC/coordinator.log" 2>&1 &
-CPID=$!
-trap 'kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do [ -s "$GC/var/coordinator.sqlite.endpoint" ] && break; sleep 0.2; done
-EP=$(cat "$GC/var/coordinator.sqlite.endpoint")
-JOB=$("$BIN/coordinator" submit --endpoint "$EP" "$GC/gip.yaml")
-echo "submitted $JOB (kind: pretrain, 2 workers) to $EP"
-"$BIN/coordinator" status --endpoint "$EP" "$JOB" --watch > /dev/null
-"$BIN/coordinator" status --endpoint "$EP" "$JOB"
-kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true
+start_cluster "$GC"
+run_job "$GC/gip.yaml" " (kind: pretrain, 2 workers)"
+stop_cluster
 [ -f "$G/mtg/model.safetensors" ] || { echo "the GIP job exported no model (see $GC/coordinator.log)"; exit 1; }
 grep '"policy":"toxicity"' "$D/split/test.jsonl" > "$G/toxicity-test.jsonl"
 "$U" eval --model "$G/mtg" --data "$G/toxicity-test.jsonl" --policy policies/toxicity.yaml
