@@ -69,6 +69,9 @@ struct SynthesizeCommand: ParsableCommand {
     func run() throws {
         logLevel.bootstrap()
         threads.apply()
+        // Checked before the start line: appending samples to a policy file or the encoder would corrupt an input.
+        try OutputPath.refuseInputs(out, policy.filter { FileManager.default.fileExists(atPath: $0) }.map { ("--policy", $0) }
+                                        + (embedModel.map { [("--embed-model", $0)] } ?? []))
         let policies = try loadPolicies()
         var apiKey: String?
         if let variable = apiKeyEnv {

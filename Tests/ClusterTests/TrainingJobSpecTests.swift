@@ -78,6 +78,8 @@ final class TrainingJobSpecTests: XCTestCase {
         XCTAssertEqual(s.epochs, 2)
         XCTAssertEqual(s.batch, 4)
         XCTAssertEqual(s.maxLength, 128, "the defaults of uniguard train")
+        XCTAssertEqual(s.checkpointEvery, 100, "a cluster job checkpoints by default, unlike uniguard train")
+        XCTAssertEqual(try parse("kind: finetune\ntrain: t.jsonl\npolicy: p\ncheckpoint_every: 0\n").finetune?.checkpointEvery, 0)
         XCTAssertEqual(s.train, "/jobs/train.jsonl")
         XCTAssertEqual(s.val, "/jobs/val.jsonl")
         // The worker decodes exactly these settings.

@@ -111,6 +111,17 @@ final class SynthesizeCommandTests: XCTestCase {
         let (status3, err3) = run(["--endpoint", "http://127.0.0.1:9/v1", "--api-key-env", "UNIGUARD_TEST_NO_SUCH_VARIABLE", "--no-embedding-dedup"])
         XCTAssertEqual(status3, 1, err3)
         XCTAssertTrue(err3.contains("UNIGUARD_TEST_NO_SUCH_VARIABLE"), err3)
+        // --out equal to a policy file given as input: refused before any request, the policy file untouched.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-out-input-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let policyFile = dir.appendingPathComponent("p.yaml").path
+        let policyText = "id: p\nname: P\n"
+        try policyText.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        let (status4, err4) = run(["--endpoint", "http://127.0.0.1:9/v1", "--policy", policyFile, "--out", policyFile, "--no-embedding-dedup"])
+        XCTAssertEqual(status4, 1, err4)
+        XCTAssertTrue(err4.contains("is also the input --policy"), err4)
+        XCTAssertEqual(try String(contentsOfFile: policyFile, encoding: .utf8), policyText)
     }
 }
 

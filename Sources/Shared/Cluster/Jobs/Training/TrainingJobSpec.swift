@@ -52,7 +52,7 @@ public struct TrainingSpecParser: Sendable {
         "lr": "peak learning rate",
         "max_length": "truncate inputs to N tokens",
         "seed": "random seed",
-        "checkpoint_every": "steps between checkpoints (pretrain default 100; finetune default 0: only the final one)",
+        "checkpoint_every": "steps between checkpoints (default 100 for both kinds, so a lost worker costs at most 100 steps; 0: only the final one)",
         "dropout": "use dropout (default true)",
         "rendezvous_timeout_ms": "how long a generation's ranks may take to meet (default 120000)",
         "collective_timeout_ms": "how long one all-reduce may wait for peers (default 300000)",
@@ -150,7 +150,9 @@ public struct TrainingSpecParser: Sendable {
             if let maxLength { f.maxLength = maxLength }
             if let seed { f.seed = UInt64(seed) }
             if let dropout { f.dropout = dropout }
-            if let checkpointEvery { f.checkpointEvery = checkpointEvery }
+            // A cluster job checkpoints by default (unlike `uniguard train`, whose default is 0): a lost worker or
+            // coordinator then costs at most 100 steps instead of the whole run.
+            f.checkpointEvery = checkpointEvery ?? 100
             if let v = try r.bool("skip_invalid") { f.skipInvalid = v }
             if let v = try r.choice("balance", FinetuneSettings.Balance.allCases.map(\.rawValue)) { f.balance = FinetuneSettings.Balance(rawValue: v)! }
             if let problem = f.problems().first { throw r.fail("(settings)", problem) }
