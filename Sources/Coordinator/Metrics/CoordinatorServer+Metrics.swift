@@ -16,7 +16,7 @@ extension CoordinatorServer {
         let port = try endpoint.start()
         metrics.endpoint = endpoint
         self.metrics = metrics
-        store.onCommit = { [metrics] in metrics.storeCommitted($0) }
+        store.db.onCommit = { [metrics] in metrics.storeCommitted($0) }
         refreshMetrics()
         let url = "http://\(ListenAddress(host: listen.host, port: port))/metrics"
         // The resolved address, for scripts and tests that listen on port 0.

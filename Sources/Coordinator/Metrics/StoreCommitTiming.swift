@@ -1,4 +1,4 @@
-/// Times a store transaction for the commit latency histogram (`JobStore.onCommit`); without an observer it only runs it.
+/// Times a store transaction for the commit latency histogram (`StoreDatabase.onCommit`: every write transaction, grouped or a single statement); without an observer it only runs it.
 enum StoreCommitTiming {
     static func measure<T>(_ observer: ((Duration) -> Void)?, _ body: () throws -> T) rethrows -> T {
         guard let observer else { return try body() }

@@ -23,8 +23,6 @@ final class JobStore {
     /// Jobs set to a terminal state in the open transaction: recorded in the marks once it commits.
     private var newlyTerminal: [String] = []
     private var lastCheckpoint = ContinuousClock.now
-    /// Told how long each committed transaction took (the metrics' commit latency histogram).
-    var onCommit: ((Duration) -> Void)?
 
     /// What a restored job's message says (followed by the message it had, if any).
     static let restoredMessage = "restored after the store went back in time; history may be incomplete"
@@ -58,7 +56,7 @@ final class JobStore {
     func transaction<T>(_ body: () throws -> T) throws -> T {
         guard !db.inTransaction else { return try body() }
         defer { newlyTerminal = [] }
-        let value = try StoreCommitTiming.measure(onCommit) { try db.transaction(body) }
+        let value = try db.transaction(body)
         try recordTerminalJobs()
         return value
     }
