@@ -70,6 +70,7 @@ final class MetricsEndpoint {
     private static func explain(_ error: any Error) -> String {
         if let io = error as? IOError, io.errnoCode == EADDRINUSE { return "the address is in use (another coordinator or exporter on it?)" }
         if let io = error as? IOError, io.errnoCode == EADDRNOTAVAIL { return "no interface of this machine has that address" }
+        if let io = error as? IOError, io.errnoCode == EACCES { return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)" }
         return "\(error)"
     }
 }
