@@ -62,6 +62,9 @@ final class CoordinatorMetricsTests: XCTestCase {
 
         // Only GET /metrics is served; the scrape never blocked the job (it finished above with scrapes every 100 ms).
         XCTAssertEqual(try MetricsPage.get(metrics.url.deletingLastPathComponent().appendingPathComponent("other")).status, 404)
+        let post = try MetricsPage.get(metrics.url, method: "POST")
+        XCTAssertEqual(post.status, 405)
+        XCTAssertEqual(post.allow, "GET, HEAD")
     }
 
     func testRejectedResultsAreCountedByReason() throws {
@@ -183,7 +186,7 @@ struct MetricsPage {
     }
 
     func scrape() throws -> Scrape {
-        let (status, body, type) = try Self.get(url)
+        let (status, body, type, _) = try Self.get(url)
         guard status == 200 else { throw TestFailure("GET \(url): \(status)") }
         XCTAssertTrue(type.hasPrefix("text/plain; version=0.0.4"), type)
         return Scrape(text: body)
@@ -201,17 +204,18 @@ struct MetricsPage {
         return last
     }
 
-    /// A real HTTP GET: status, body and content type.
-    static func get(_ url: URL) throws -> (status: Int, body: String, type: String) {
+    /// A real HTTP exchange (GET unless told): status, body, content type and `Allow`.
+    static func get(_ url: URL, method: String = "GET") throws -> (status: Int, body: String, type: String, allow: String?) {
         let done = DispatchSemaphore(value: 0)
-        let result = Guarded<Result<(Int, String, String), any Error>>(.failure(TestFailure("no answer from \(url)")))
+        let result = Guarded<Result<(Int, String, String, String?), any Error>>(.failure(TestFailure("no answer from \(url)")))
         var request = URLRequest(url: url)
+        request.httpMethod = method
         request.timeoutInterval = 10
         URLSession.shared.dataTask(with: request) { data, response, error in
             if let error { result.value = .failure(error) } else {
                 let http = response as? HTTPURLResponse
                 result.value = .success((http?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self),
-                                   http?.value(forHTTPHeaderField: "Content-Type") ?? ""))
+                                   http?.value(forHTTPHeaderField: "Content-Type") ?? "", http?.value(forHTTPHeaderField: "Allow")))
             }
             done.signal()
         }.resume()

@@ -24,7 +24,8 @@ final class MetricsEndpoint {
     init(registry: PrometheusCollectorRegistry, listen: ListenAddress, logger: Logger) {
         let running = DispatchSemaphore(value: 0), port = Guarded<Int?>(nil)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let router = Router()
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        router.add(middleware: MetricsMethodCheck())
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
@@ -72,6 +73,16 @@ final class MetricsEndpoint {
         if let io = error as? IOError, io.errnoCode == EADDRNOTAVAIL { return "no interface of this machine has that address" }
         if let io = error as? IOError, io.errnoCode == EACCES { return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)" }
         return "\(error)"
+    }
+}
+
+/// Another method on `/metrics` is a 405 naming the allowed ones (as `uniguard serve` answers), not a 404.
+struct MetricsMethodCheck: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path == "/metrics", request.method != .get, request.method != .head else { return try await next(request, context) }
+        return Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD", .contentType: "text/plain; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: "/metrics answers GET and HEAD, not \(request.method.rawValue)\n")))
     }
 }
 
