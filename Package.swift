@@ -6,7 +6,8 @@ import PackageDescription
 //   Runtime ─┬─ Tokenizers
 //            └─ EncoderModel (CBLAS) ── GuardData (Yams) ── Guards ─┬─ Training
 //                                                                   └─ Fusion (Yams) ── Cluster (CZMQ, protobuf; Training for its job settings)
-//   Coordinator (library: GRDB, the only target that uses it) and Worker (library) build on Cluster; the three executables are thin mains.
+//   Coordinator (library: GRDB, the only target that uses it; Hummingbird + swift-prometheus for its metrics endpoint) and Worker
+//   (library) build on Cluster; the three executables are thin mains.
 //   Collectives (Runtime, CGloo: a C++ shim over Debian's libgloo): ring all-reduce of gradients for data-parallel training; no ZeroMQ.
 //   DataParallel (Training, Collectives): GlooGradientReducer, the Training loops' reducer over a Gloo ring.
 //   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
@@ -75,7 +76,13 @@ let package = Package(
 
         // The daemons: libraries (tested by their own targets) behind thin executables.
         .target(name: "Coordinator", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CommandLineSupport", argumentParser, logging,
-                                              .product(name: "GRDB", package: "GRDB.swift")],
+                                              .product(name: "GRDB", package: "GRDB.swift"),
+                                              // `[metrics] listen`: GET /metrics on the stack `uniguard serve` uses.
+                                              .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                                              .product(name: "Metrics", package: "swift-metrics"),
+                                              .product(name: "Prometheus", package: "swift-prometheus"),
+                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Coordinator", exclude: ["Main"]),
         .executableTarget(name: "CoordinatorMain", dependencies: ["Coordinator"], path: "Sources/Coordinator/Main"),
         .target(name: "Worker", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "Training", "Collectives", "DataParallel", "EncoderModel",

@@ -140,6 +140,7 @@ extension CoordinatorServer {
             return
         case .rejected(let why):
             rejectLog.warning("result for \(LogSafe.text(result.taskID)) (attempt \(result.attempt)) from worker \(workerID) rejected: \(why)")
+            metrics?.resultRejected(why)
             return
         case .cancelled, .unknown:
             logger.debug("result for \(LogSafe.text(result.taskID)) from \(workerID) is for no running task; ignored")
@@ -156,6 +157,7 @@ extension CoordinatorServer {
                 recordEvaluation(result.taskID, attempt: Int(result.attempt), counts: counts, elapsedMs: result.elapsedMs,
                                  worker: workerID)
             } catch {
+                metrics?.resultRejected("invalid_result")
                 taskFailed(result.taskID, reason: "\(error)", worker: workerID)
             }
         case .error(let error):

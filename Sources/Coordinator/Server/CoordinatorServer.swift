@@ -45,6 +45,8 @@ final class CoordinatorServer {
     var pendingAcks: [String: [String]] = [:]
     let rejectLog: RateLimitedLog
     let stopRequested: Guarded<Bool>
+    /// Prometheus metrics and their HTTP endpoint when `[metrics] listen` is set (Metrics/).
+    var metrics: CoordinatorMetrics?
 
     init(config: ClusterConfig, logger: Logger, stopRequested: Guarded<Bool>) throws {
         self.config = config
@@ -86,6 +88,7 @@ final class CoordinatorServer {
         }
         boundEndpoint = ClusterConfig.connectable(try socket.bind(bindOverride ?? config.endpoint))
         try restore()
+        try startMetrics()
         return boundEndpoint
     }
 
@@ -104,6 +107,7 @@ final class CoordinatorServer {
                 finishSubmissions()
                 finishExports()
                 tick()
+                refreshMetricsIfDue()
             } catch let error as ZMQError where error.isTerminated {
                 break
             } catch {
@@ -120,6 +124,7 @@ final class CoordinatorServer {
             goodbye.reason = "coordinator shutting down"
             send(.disconnect(goodbye), to: member.routingID)
         }
+        stopMetrics()
         zap?.stop()
         socket?.close()
         // The WAL goes into the database file, so the file alone holds every job (issue 11).

@@ -15,6 +15,8 @@ final class StoreDatabase {
     private var current: Database?
     /// Transactions committed since the last checkpoint.
     private(set) var commitsSinceCheckpoint = 0
+    /// Told how long each committed write transaction took (the metrics' commit latency histogram).
+    var onCommit: ((Duration) -> Void)?
 
     /// How long a write waits for another process's lock before failing.
     static let busyTimeout: TimeInterval = 5
@@ -100,7 +102,7 @@ final class StoreDatabase {
     }
 
     private func inNewTransaction<T>(_ body: (Database) throws -> T) throws -> T {
-        let result = try queue.writeWithoutTransaction { db -> T in
+        let result = try StoreCommitTiming.measure(onCommit) { try queue.writeWithoutTransaction { db -> T in
             current = db
             defer { current = nil }
             try db.beginTransaction(.immediate)
@@ -112,7 +114,7 @@ final class StoreDatabase {
                 if db.isInsideTransaction { try? db.rollback() }
                 throw error
             }
-        }
+        } }
         commitsSinceCheckpoint += 1
         return result
     }

@@ -258,10 +258,12 @@ extension CoordinatorServer {
         switch job.holder(result.taskID, worker: workerID) {
         case .failure(let why):
             rejectLog.warning("result for \(LogSafe.text(result.taskID)) from worker \(workerID) rejected: \(why)")
+            metrics?.resultRejected(why)
             return
         case .success(let rank):
             guard result.attempt == 1 else {
                 rejectLog.warning("result for \(LogSafe.text(result.taskID)) from worker \(workerID) rejected: attempt \(result.attempt), not 1")
+                metrics?.resultRejected(.staleAttempt(current: 1))
                 return
             }
             switch result.outcome {

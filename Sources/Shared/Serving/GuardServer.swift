@@ -48,7 +48,7 @@ public final class GuardServer: Sendable {
         address = "\(options.host):\(options.port)"
         batcher = InferenceBatcher(catalog: catalog, maxBatch: options.maxBatch, maxWait: options.maxWait,
                                    waitPolicy: options.waitPolicy, metrics: metrics)
-        let router = Router(context: ServingContext.self)
+        let router = Router(context: ServingContext.self, options: .autoGenerateHeadEndpoints)
         ServingRoutes(catalog: catalog, batcher: batcher, metrics: metrics, limits: options.limits, state: state).register(on: router)
         let app = Application(router: router,
                               configuration: .init(address: .hostname(options.host, port: options.port), serverName: "uniguard"),

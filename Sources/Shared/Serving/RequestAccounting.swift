@@ -6,17 +6,19 @@ import Hummingbird
 struct RequestAccounting: RouterMiddleware {
     typealias Context = ServingContext
     let metrics: ServingMetrics
-    static let endpoints: Set<String> = ["/v1/moderations", "/v1/classify", "/v1/models", "/healthz", "/readyz", "/metrics"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         // Unknown paths share one label so a scanner cannot blow up the metric's cardinality.
-        let endpoint = Self.endpoints.contains(request.uri.path) ? request.uri.path : "other"
+        let endpoint = EndpointMethods.allowed[request.uri.path] != nil ? request.uri.path : "other"
         let response: Response
         do {
             response = try await next(request, context)
         } catch let error as APIError {
             response = try error.response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound && EndpointMethods.allowed[request.uri.path] != nil {
+            response = try EndpointMethods.notAllowed(request, context: context)
+                ?? APIError(error.status, "no such endpoint: \(request.method) \(request.uri.path)").response(from: request, context: context)
         } catch let error as HTTPError {
             let message = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             response = try APIError(error.status, message).response(from: request, context: context)

@@ -49,6 +49,10 @@ public struct ClusterConfig: Sendable, Equatable {
     // [client]
     public var clientTimeoutMs = 5000
 
+    // [metrics]
+    /// Where the coordinator serves `GET /metrics` (Prometheus text format); nil: no metrics endpoint.
+    public var metricsListen: ListenAddress?
+
     public init() {}
 
     /// Whether CURVE security is on (the coordinator has a secret key).

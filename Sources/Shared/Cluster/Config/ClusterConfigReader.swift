@@ -14,6 +14,7 @@ struct ClusterConfigReader {
         "curve": ["coordinator_secret_key", "allowed_worker_keys", "client_secret_key"],
         "limits": ["max_frame_bytes", "max_envelope_bytes", "send_queue", "blob_chunk_bytes"],
         "client": ["timeout_ms"],
+        "metrics": ["listen"],
     ]
 
     mutating func read() throws(TOMLError) -> ClusterConfig {
@@ -58,6 +59,8 @@ struct ClusterConfigReader {
         }
 
         try int("client", "timeout_ms", 10...3_600_000) { config.clientTimeoutMs = $0 }
+
+        try string("metrics", "listen") { (s: String) throws(TOMLError) in config.metricsListen = try ListenAddress(parsing: s) }
         return config
     }
 
