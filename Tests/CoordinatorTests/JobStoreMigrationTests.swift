@@ -75,7 +75,7 @@ final class JobStoreMigrationTests: XCTestCase {
             XCTAssertEqual(try store.loadJobs().map(\.prepared), [job.prepared])
             XCTAssertEqual(try store.loadJobs().map(\.state), [.done])
             XCTAssertEqual(try store.db.rows("SELECT identifier FROM grdb_migrations ORDER BY identifier").map { try $0.value(0) as String },
-                           ["v1", "v2", "v3-training"])
+                           ["v1", "v2", "v3-training", "v4-synthesis"])
         }
     }
 }
