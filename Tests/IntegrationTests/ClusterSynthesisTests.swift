@@ -233,6 +233,15 @@ final class ClusterSynthesisTests: XCTestCase {
         try "kind: synthesize\npolicies: [nope.yaml]\nendpoint: http://127.0.0.1:9/v1\nmodel: m\ncount: 1\n".write(toFile: missing, atomically: true, encoding: .utf8)
         let result = try c.client(["submit", missing])
         XCTAssertTrue(result.err.contains("policies[0]") && result.err.contains("nope.yaml"), result.err)
+        // A valid job waiting for workers can be cancelled; its output stays, empty, and a second job may not take it.
+        let job = try c.submit(try writeJob(c, endpoint: "http://127.0.0.1:9/v1", count: 2, batch: 2))
+        let again = try c.client(["submit", "\(c.root)/jobs/synth.yaml"])
+        XCTAssertTrue(again.err.contains("output") && again.err.contains("still running"), again.err)
+        XCTAssertEqual(try c.client(["cancel", job]).status, 0)
+        let cancelled = try c.job(job)
+        XCTAssertEqual(cancelled["state"] as? String, "cancelled")
+        XCTAssertEqual(cancelled["accepted"] as? Int, 0)
+        XCTAssertEqual(try String(contentsOfFile: "\(c.root)/out/samples.jsonl", encoding: .utf8), "")
         XCTAssertTrue(c.coordinator!.isRunning)
     }
 }
