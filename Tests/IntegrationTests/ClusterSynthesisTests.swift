@@ -150,6 +150,33 @@ final class ClusterSynthesisTests: XCTestCase {
         }
     }
 
+    /// The endpoint failing a batch past its retries (HTTP 500 three times, max_retries 2) is a task error: the batch
+    /// goes back to the queue, another worker runs it, and the job still ends with exactly its counts.
+    func testEndpointFailureIsATaskErrorAndTheBatchIsRetried() async throws {
+        var behaviour = StandInBehaviour()
+        behaviour.schedule = [1: .serverError, 2: .serverError, 3: .serverError]
+        let s = try await start(behaviour)
+        let c = try TestCluster(name: "synth-endpoint")
+        cluster = c
+        do {
+            try c.startCoordinator()
+            try c.startWorker("first", slots: 1)
+            try waitUntil("the first worker registered", timeout: 30, every: 0.1) { try c.workerIDs() == ["first"] }
+            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 4, batch: 2, concurrency: 1))
+            try waitUntil("the batch failed on the first worker", timeout: 60, every: 0.1) {
+                c.coordinator!.log.contains("task \(job)/batch-1 failed on first")
+            }
+            XCTAssertTrue(c.coordinator!.log.contains("gave up after 3 attempts"), c.coordinator!.log)
+            try c.startWorker("second", slots: 1)
+            let finished = try c.waitForJob(job, timeout: 120)
+            XCTAssertEqual(finished["state"] as? String, "done", "\(finished)")
+            try assertExactOutput("\(c.root)/out/samples.jsonl", count: 4)
+            XCTAssertTrue(c.coordinator!.log.contains("batch 1 (") , "batch 1 was committed after its retry")
+        } catch {
+            XCTFail("\(error)\n\(c.logs)")
+        }
+    }
+
     /// A registered worker that lies: more samples than the batch asked for, samples of another policy, a result for a
     /// batch leased to nobody (queued) and for a stale attempt. None counts; an honest worker then finishes the job.
     func testLyingWorkerIsRejected() async throws {
