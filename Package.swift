@@ -11,7 +11,7 @@ import PackageDescription
 //   Collectives (Runtime, CGloo: a C++ shim over Debian's libgloo): ring all-reduce of gradients for data-parallel training; no ZeroMQ.
 //   DataParallel (Training, Collectives): GlooGradientReducer, the Training loops' reducer over a Gloo ring.
 //   CommandLineSupport (Runtime, EncoderModel, ArgumentParser, Logging): their one entry point and shared options.
-//   Synthesis (GuardData, AsyncHTTPClient): LLM-written training data; used by the CLI (and later a worker), tested
+//   Synthesis (GuardData, AsyncHTTPClient): LLM-written training data; used by the CLI and the worker (synthesize jobs), tested
 //   against LLMStandIn (Hummingbird), a stand-in chat-completions server that is test support only.
 //   Serving (Guards, Hummingbird, swift-metrics/Prometheus, ServiceLifecycle): `uniguard serve`'s HTTP API over loaded guards.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -86,7 +86,7 @@ let package = Package(
                 path: "Sources/Coordinator", exclude: ["Main"]),
         .executableTarget(name: "CoordinatorMain", dependencies: ["Coordinator"], path: "Sources/Coordinator/Main"),
         .target(name: "Worker", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "Training", "Collectives", "DataParallel", "EncoderModel",
-                                          "CommandLineSupport", argumentParser, logging],
+                                          "Synthesis", "CommandLineSupport", argumentParser, logging],
                 path: "Sources/Worker", exclude: ["Main"]),
         .executableTarget(name: "WorkerMain", dependencies: ["Worker"], path: "Sources/Worker/Main"),
         // `uniguard serve`: HTTP router, dynamic batcher, OpenAI moderation codec and metrics over loaded guards.
@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Cluster", "Training", "TestHelpers"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Cluster", "Runtime", "TestHelpers"], path: "Tests/WorkerTests"),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Guards", "TestHelpers"], path: "Tests/ServingTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "EncoderModel", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers"],
+        .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "EncoderModel", "GuardData", "Guards", "Fusion", "Cluster", "TestHelpers", "LLMStandIn"],
                     path: "Tests/IntegrationTests"),
     ],
     cxxLanguageStandard: .cxx17

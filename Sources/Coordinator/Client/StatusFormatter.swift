@@ -34,6 +34,11 @@ enum StatusFormatter {
                                  "gen \(text(j["generation"]))", "-", text(j["kind"])])
                     continue
                 }
+                if j["kind"] as? String == "synthesize" {
+                    rows.append([text(j["id"]), text(j["name"]), text(j["state"]), "\(text(j["accepted"]))/\(text(j["target"])) samples",
+                                 "\(text(j["batches_in_flight"])) batches", "-", "synthesize"])
+                    continue
+                }
                 rows.append([text(j["id"]), text(j["name"]), text(j["state"]),
                              "\(text(j["arms_done"]))/\(text(j["iterations"]))", text(j["arms_in_flight"]),
                              (j["best_f1"] as? Double).map { String(format: "%.4f", $0) } ?? "-", text(j["strategy"])])
@@ -41,9 +46,10 @@ enum StatusFormatter {
             out += table(rows)
         }
         for j in jobs where j["steps"] != nil { out += training(j) }
+        for j in jobs where j["kind"] as? String == "synthesize" { out += synthesis(j) }
         for j in jobs {
             if let message = j["message"] as? String { out.append("\(text(j["id"])): \(message)") }
-            if j["steps"] != nil { continue }
+            if j["steps"] != nil || j["kind"] as? String == "synthesize" { continue }
             if let waiting = j["tasks_waiting_for_another_worker"] as? Int, waiting > 0 {
                 out.append("\(text(j["id"])): \(waiting) failed tasks wait for a worker that has not failed them")
             }
@@ -95,6 +101,22 @@ enum StatusFormatter {
             out += table(rows)
         }
         return out
+    }
+
+    /// A synthesize job's block: samples and batches, per policy what was accepted and what not, requests and tokens.
+    static func synthesis(_ j: [String: Any]) -> [String] {
+        var out = ["", "SYNTHESIS \(text(j["id"])) (\(text(j["model"])) at \(text(j["endpoint"]))): \(text(j["state"]))"]
+        out.append("  \(text(j["accepted"]))/\(text(j["target"])) samples  batches \(text(j["batches_done"]))/\(text(j["batches_total"])) done, \(text(j["batches_in_flight"])) in flight  duplicates \(text(j["duplicates"]))  rejected \(text(j["rejected"]))")
+        out.append("  \(text(j["requests"])) requests (\(text(j["retries"])) retries)  tokens \(text(j["prompt_tokens"])) prompt + \(text(j["completion_tokens"])) completion  output \(text(j["output"]))")
+        if let waiting = j["tasks_waiting_for_another_worker"] as? Int, waiting > 0 {
+            out.append("  \(waiting) failed batches wait for a worker that has not failed them")
+        }
+        var rows = [["POLICY", "UNSAFE", "SAFE", "GENERATED", "DUPLICATES", "SURPLUS", "RELABELLED", "REJECTED", "BATCHES"]]
+        for p in j["policies"] as? [[String: Any]] ?? [] {
+            rows.append([text(p["policy"]), text(p["accepted_unsafe"]), text(p["accepted_safe"]), text(p["generated"]), text(p["duplicates"]),
+                         text(p["surplus"]), text(p["relabelled"]), text(p["rejected"]), text(p["batches"])])
+        }
+        return out + table(rows)
     }
 
     /// True when every job in the document has finished (for `status JOB --watch`).

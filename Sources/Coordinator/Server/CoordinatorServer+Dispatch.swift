@@ -22,11 +22,13 @@ extension CoordinatorServer {
         // A lease that ran its full term is a failure of its holder (hung, or too slow): the retry goes to another
         // worker. A restart's shortened grace window running out is not the worker's fault.
         for lease in holders where lease.deadlineUnixMs >= lease.leasedAtUnixMs + UInt64(config.leaseTimeoutMs) {
+            if synthesisLeaseExpired(lease) { continue }
             guard let worker = lease.workerID, let job = jobs[lease.jobID], job.state == .running else { continue }
             chargeFailure(lease.taskID, of: job, to: worker, reason: "lease expired after \(config.leaseTimeoutMs) ms")
         }
         // Training first: a job waiting for workers gets free slots before merge arms take them.
         scheduleTraining()
+        planSynthesis()
         dispatch()
         checkpointStoreIfDue()
         for id in due {
@@ -81,7 +83,7 @@ extension CoordinatorServer {
         while let worker = nextWorker() {
             // A retried task goes to a worker that has not failed it.
             if let task = leases.nextQueued(where: {
-                self.jobs[$0.jobID]?.state == .running && self.failures.mayRun($0.taskID, on: worker, nowUnixMs: now)
+                (self.jobs[$0.jobID]?.state == .running || self.synthesisMayLease($0, to: worker)) && self.failures.mayRun($0.taskID, on: worker, nowUnixMs: now)
             }) {
                 guard let leased = leases.lease(task.taskID, to: worker, nowUnixMs: now, timeoutMs: config.leaseTimeoutMs)
                 else { break }
@@ -124,6 +126,7 @@ extension CoordinatorServer {
 
     /// Sends a leased task; if the worker is unreachable the lease goes straight back to the queue.
     func sendAssignment(_ lease: TaskLease, to workerID: String) {
+        if sendSynthesisAssignment(lease, to: workerID) { return }
         guard let job = jobs[lease.jobID], let member = membership.member(workerID),
               let arm = job.inFlight[lease.armID]?.arm
         else {

@@ -45,9 +45,10 @@ extension CoordinatorServer {
             logger.info("resumed \(job.id): \(job.armsDone)/\(job.spec.iterations) arms done, \(job.run.inFlight.count) in flight")
         }
         resumed += try restoreTraining()
+        resumed += try restoreSynthesis()
         // Submission order across both job families.
         let order = try store.jobKinds().map(\.id)
-        jobOrder = order.filter { jobs[$0] != nil || trainingJobs[$0] != nil }
+        jobOrder = order.filter { jobs[$0] != nil || trainingJobs[$0] != nil || synthesisJobs[$0] != nil }
         if resumed == 0 { logger.info("no unfinished jobs in \(config.databasePath)") }
     }
 
@@ -73,6 +74,7 @@ extension CoordinatorServer {
                     switch prepared {
                     case .mergeSearch(let search): id = try createJob(search, yaml: done.yaml, submitter: done.submitter)
                     case .training(let training): id = try createTrainingJob(training, yaml: done.yaml, submitter: done.submitter)
+                    case .synthesis(let synthesis): id = try createSynthesisJob(synthesis, yaml: done.yaml, submitter: done.submitter)
                     }
                     var reply = Uniguard_V1_SubmitReply()
                     reply.jobID = id
@@ -240,6 +242,7 @@ extension CoordinatorServer {
     // MARK: Cancel and fail
 
     func cancelJob(_ cancel: Uniguard_V1_CancelJob, from peer: Data, requestID: UInt64) {
+        if cancelSynthesis(cancel, from: peer, requestID: requestID) { return }
         if let training = trainingJobs[cancel.jobID] {
             if !training.state.isTerminal {
                 stopTraining(training, state: .cancelled, message: cancel.reason.isEmpty ? "cancelled" : "cancelled: \(cancel.reason)")

@@ -29,6 +29,7 @@ extension CoordinatorServer {
                               graceMs: UInt64(max(2000, 3 * config.heartbeatIntervalMs)))
         case .taskResult(let result):
             guard let member = knownWorker(peer, key: receipt.userId, requestID: requestID) else { return }
+            if handleSynthesisResult(result, raw: message.rawFrames, from: member.id) { return }
             handleResult(result, from: member.id)
         case .blobRequest(let request):
             guard knownWorker(peer, key: receipt.userId, requestID: requestID) != nil else { return }

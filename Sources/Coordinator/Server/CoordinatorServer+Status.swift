@@ -7,7 +7,7 @@ import Runtime
 /// (and, for one job's history, from the store) so it answers quickly while jobs run.
 extension CoordinatorServer {
     func answerStatus(_ request: Uniguard_V1_StatusRequest, to peer: Data, requestID: UInt64) {
-        if !request.jobID.isEmpty, jobs[request.jobID] == nil, trainingJobs[request.jobID] == nil {
+        if !request.jobID.isEmpty, jobs[request.jobID] == nil, trainingJobs[request.jobID] == nil, synthesisJobs[request.jobID] == nil {
             sendError(.unknownJob, "no job \(request.jobID)", to: peer, replyTo: requestID, jobID: request.jobID)
             return
         }
@@ -40,6 +40,7 @@ extension CoordinatorServer {
         let selected = jobOrder.filter { jobID == nil || $0 == jobID }
         let jobList = try selected.compactMap { id -> [String: Any]? in
             if let training = trainingJobs[id] { return try trainingJobJSON(training, includeHistory: includeHistory) }
+            if let synthesis = synthesisJobs[id] { return synthesisJobJSON(synthesis) }
             return try jobs[id].map { try jobJSON($0, includeHistory: includeHistory) }
         }
         let document: [String: Any] = [

@@ -31,6 +31,8 @@ final class CoordinatorServer {
     var jobs: [String: JobRuntime] = [:]
     /// Training jobs (kind pretrain/finetune) by id; `jobOrder` lists them too.
     var trainingJobs: [String: TrainingRuntime] = [:]
+    /// Synthesize jobs by id; `jobOrder` lists them too.
+    var synthesisJobs: [String: SynthesisRuntime] = [:]
     /// Job ids in submission order (dispatch priority).
     var jobOrder: [String] = []
     /// Where corpus indexes and checkpoint files live: the database's directory.

@@ -18,6 +18,7 @@ final class SubmissionQueue: Sendable {
     enum PreparedJob: Sendable {
         case mergeSearch(PreparedMergeSearch)
         case training(PreparedTraining)
+        case synthesis(PreparedSynthesis)
     }
 
     /// Why a job was refused (the text goes back to the client).
@@ -51,7 +52,11 @@ final class SubmissionQueue: Sendable {
                 let known: (String, UInt64, Int64) -> String? = { path, size, mtime in
                     cache.value[SubmissionQueue.cacheKey(path, size, mtime)]
                 }
-                if let kind = TrainingSpecParser.kind(ofYAML: yaml), kind == "pretrain" || kind == "finetune" {
+                let kind = TrainingSpecParser.kind(ofYAML: yaml)
+                if kind == "synthesize" {
+                    let spec = try SynthesisSpecParser().parse(yaml: yaml, source: "job", baseDirectory: baseDirectory)
+                    result = .success(.synthesis(try PreparedSynthesis.prepare(spec)))
+                } else if let kind, kind == "pretrain" || kind == "finetune" {
                     let spec = try TrainingSpecParser().parse(yaml: yaml, source: "job", baseDirectory: baseDirectory)
                     result = .success(.training(try PreparedTraining.prepare(spec, stateDirectory: stateDirectory, knownHash: known)))
                 } else {

@@ -10,8 +10,9 @@ import Guards
 /// anything; every helper called inside it joins that transaction.
 final class JobStore {
     let db: StoreDatabase
-    /// 2: prepared jobs hold `MergeSearchSpec` + `CandidateRanking` (see PreparedJobMigration); 3: training jobs.
-    static let schemaVersion = 3
+    /// 2: prepared jobs hold `MergeSearchSpec` + `CandidateRanking` (see PreparedJobMigration); 3: training jobs;
+    /// 4: synthesize jobs.
+    static let schemaVersion = 4
     let checkpoints: CheckpointPolicy
     /// Problems found at open that the operator must hear about (e.g. the store lost jobs); the server logs them.
     private(set) var warnings: [String] = []
@@ -110,7 +111,7 @@ final class JobStore {
     func loadJobs(states: [JobState]? = nil) throws -> [StoredJob] {
         var sql = """
             SELECT id, kind, spec_yaml, prepared_json, state, submitter, created_ms, finished_ms, search_json,
-                   export_path, message FROM jobs WHERE kind NOT IN ('pretrain', 'finetune')
+                   export_path, message FROM jobs WHERE kind NOT IN \(Self.nonSearchKinds)
             """
         if let states { sql += " AND state IN (" + states.map { "'\($0.rawValue)'" }.joined(separator: ",") + ")" }
         sql += " ORDER BY seq"
@@ -123,6 +124,9 @@ final class JobStore {
                       message: try row.value(10))
         }
     }
+
+    /// Job kinds whose rows are not merge searches (their own loaders read them).
+    static let nonSearchKinds = "('pretrain', 'finetune', 'synthesize')"
 
     func saveSearch(job: String, _ search: MergeSearch) throws {
         try db.execute("UPDATE jobs SET search_json = ?, best_f1 = ? WHERE id = ?", [try Self.json(search), search.best?.f1, job])
@@ -213,7 +217,7 @@ final class JobStore {
             for (id, recorded) in restore {
                 try cancelTasks(job: id)
                 try abandonArms(job: id)
-                if let json: String = try db.rows("SELECT search_json FROM jobs WHERE id = ? AND kind NOT IN ('pretrain', 'finetune')",
+                if let json: String = try db.rows("SELECT search_json FROM jobs WHERE id = ? AND kind NOT IN \(Self.nonSearchKinds)",
                                                   [id]).first?.value(0) {
                     var search = try Self.decode(MergeSearch.self, json)
                     for arm in search.inFlight { try search.abandon(arm.id) }

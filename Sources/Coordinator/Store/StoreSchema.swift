@@ -45,11 +45,29 @@ enum StoreSchema {
         INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '3');
         """
 
+    /// Synthesize jobs (issue 14): the batches issued with their outcome, and every accepted sample line in commit
+    /// order (the output file is rebuilt from them after a crash, and the exact dedup state from their keys).
+    static let v4 = """
+        CREATE TABLE synth_batches(
+            job_id TEXT NOT NULL REFERENCES jobs(id), batch INTEGER NOT NULL, policy TEXT NOT NULL, label TEXT NOT NULL,
+            sequence INTEGER NOT NULL, count INTEGER NOT NULL, state TEXT NOT NULL, issued_ms INTEGER NOT NULL,
+            commit_seq INTEGER, worker_id TEXT, completed_ms INTEGER, generated INTEGER NOT NULL DEFAULT 0,
+            accepted INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, surplus INTEGER NOT NULL DEFAULT 0,
+            relabelled INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0,
+            retries INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(job_id, batch));
+        CREATE TABLE synth_samples(
+            job_id TEXT NOT NULL REFERENCES jobs(id), commit_seq INTEGER NOT NULL, position INTEGER NOT NULL,
+            policy TEXT NOT NULL, label TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY(job_id, commit_seq, position));
+        INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '4');
+        """
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { try $0.execute(sql: v1) }
         migrator.registerMigration("v2") { try PreparedJobMigration.upgradeJobs($0) }
         migrator.registerMigration("v3-training") { try $0.execute(sql: v3) }
+        migrator.registerMigration("v4-synthesis") { try $0.execute(sql: v4) }
         return migrator
     }
 }

@@ -63,11 +63,11 @@ extension WorkerDaemon {
     }
 
     @discardableResult
-    func send(_ payload: WireEnvelope.OneOf_Payload, jobID: String = "", replyTo: UInt64 = 0) -> UInt64? {
+    func send(_ payload: WireEnvelope.OneOf_Payload, jobID: String = "", replyTo: UInt64 = 0, rawFrames: [Data] = []) -> UInt64? {
         guard let socket else { return nil }
         let id = makeMessageID()
         do {
-            try socket.send(WireMessage(payload, messageId: id, jobId: jobID, replyTo: replyTo), codec: codec, dontWait: true)
+            try socket.send(WireMessage(payload, messageId: id, jobId: jobID, replyTo: replyTo, rawFrames: rawFrames), codec: codec, dontWait: true)
             heartbeat.sent(at: .now)
             return id
         } catch {

@@ -68,6 +68,7 @@ extension WorkerDaemon {
     func collectResults() {
         for result in pool.takeResults() {
             training.forget(result.taskID)
+            let rawFrames = synthesis.take(result.taskID)
             guard var held = tasks[result.taskID] else { continue }
             if held.cancelled {
                 logger.info("task \(result.taskID) stopped (cancelled)")
@@ -76,6 +77,7 @@ extension WorkerDaemon {
             }
             held.phase = .finished
             held.result = result
+            held.rawFrames = rawFrames
             held.sentAt = nil
             tasks[result.taskID] = held
             if case .error(let e)? = result.outcome { logger.warning("task \(result.taskID) failed: \(e.message)") }
@@ -91,7 +93,7 @@ extension WorkerDaemon {
         for id in tasks.keys.sorted() {
             guard let held = tasks[id], held.phase == .finished, let result = held.result else { continue }
             if let sentAt = held.sentAt, now - sentAt < patience { continue }
-            if send(.taskResult(result), jobID: held.jobID) != nil { tasks[id]?.sentAt = now }
+            if send(.taskResult(result), jobID: held.jobID, rawFrames: held.rawFrames) != nil { tasks[id]?.sentAt = now }
         }
     }
 

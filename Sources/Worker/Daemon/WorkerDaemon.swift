@@ -16,6 +16,8 @@ final class WorkerDaemon {
         var result: Uniguard_V1_TaskResult?
         var sentAt: ContinuousClock.Instant?
         var cancelled = false
+        /// Sent with the result (a synthesize batch's samples).
+        var rawFrames: [Data] = []
     }
 
     /// An in-progress blob fetch.
@@ -35,6 +37,8 @@ final class WorkerDaemon {
     let stopRequested: Guarded<Bool>
     /// What training runs on slot threads share with this thread (their bridge to the socket, offered checkpoints).
     let training: TrainingServices
+    /// Samples of finished synthesize batches, until their results are collected.
+    let synthesis = SynthesisOutbox()
 
     var socket: ZMQSocket?
     /// Handshake events of the connection: a refused worker says so instead of "coordinator silent".
@@ -69,7 +73,7 @@ final class WorkerDaemon {
         wake = try WakePipe()
         training = try TrainingServices(bridge: CoordinatorBridge(wake: wake), dataAddress: settings.dataAddress,
                                         cacheRoot: cache.root, logger: logger, stepDelaySeconds: settings.stepDelaySeconds)
-        let executor = TaskExecutor(cache: cache, evaluators: evaluators, training: training)
+        let executor = TaskExecutor(cache: cache, evaluators: evaluators, training: training, synthesis: synthesis, logger: logger)
         pool = SlotPool(slots: settings.slots, wake: wake) { executor.run($0, jobID: $1) }
         heartbeat = Heartbeat(settings: settings.heartbeat, now: .now)
     }

@@ -2,6 +2,7 @@ import Cluster
 import Foundation
 import Fusion
 import Guards
+import Logging
 
 /// Runs one task on a slot thread: a merge arm (rebuilds the model directories from the cache, takes the
 /// validation shard, merges and scores the arm with the evaluator the job names) or a rank of a training
@@ -10,6 +11,9 @@ struct TaskExecutor: Sendable {
     let cache: BlobCache
     let evaluators: ArmEvaluatorRegistry
     let training: TrainingServices
+    /// Where a synthesize batch leaves its samples for the daemon (they travel as the result's raw frame).
+    let synthesis: SynthesisOutbox
+    let logger: Logger
 
     func run(_ assignment: Uniguard_V1_TaskAssignment, jobID: String) -> Uniguard_V1_TaskResult {
         let started = ContinuousClock.now
@@ -40,8 +44,12 @@ struct TaskExecutor: Sendable {
                     train.parametersHash = outcome.parametersHash
                     result.trainStep = train
                 }
+            case .synthBatch(let task)?:
+                let (summary, jsonl) = try SynthBatchRunner(logger: logger).run(task, taskID: assignment.taskID)
+                synthesis.put(assignment.taskID, jsonl)
+                result.synthBatch = summary
             default:
-                throw WorkerError("this worker runs merge-arm and train-step tasks only")
+                throw WorkerError("this worker runs merge-arm, train-step and synth-batch tasks only")
             }
         } catch {
             var failure = Uniguard_V1_Error()

@@ -490,43 +490,55 @@ public nonisolated struct Uniguard_V1_Disconnect: Sendable {
 }
 
 /// Coordinator -> worker: run one task in a free slot and report a TaskResult before the deadline.
-public nonisolated struct Uniguard_V1_TaskAssignment: Sendable {
+public nonisolated struct Uniguard_V1_TaskAssignment: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var taskID: String = String()
+  public var taskID: String {
+    get {_storage._taskID}
+    set {_uniqueStorage()._taskID = newValue}
+  }
 
   /// Lease expiry, milliseconds since the Unix epoch; after it the coordinator may reassign the task.
-  public var leaseDeadlineUnixMs: UInt64 = 0
+  public var leaseDeadlineUnixMs: UInt64 {
+    get {_storage._leaseDeadlineUnixMs}
+    set {_uniqueStorage()._leaseDeadlineUnixMs = newValue}
+  }
 
   /// 1 for the first lease of this task, incremented on every reassignment.
-  public var attempt: UInt32 = 0
+  public var attempt: UInt32 {
+    get {_storage._attempt}
+    set {_uniqueStorage()._attempt = newValue}
+  }
 
-  public var kind: Uniguard_V1_TaskAssignment.OneOf_Kind? = nil
+  public var kind: OneOf_Kind? {
+    get {return _storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
 
   public var mergeArm: Uniguard_V1_MergeArmTask {
     get {
-      if case .mergeArm(let v)? = kind {return v}
+      if case .mergeArm(let v)? = _storage._kind {return v}
       return Uniguard_V1_MergeArmTask()
     }
-    set {kind = .mergeArm(newValue)}
+    set {_uniqueStorage()._kind = .mergeArm(newValue)}
   }
 
   public var trainStep: Uniguard_V1_TrainStepTask {
     get {
-      if case .trainStep(let v)? = kind {return v}
+      if case .trainStep(let v)? = _storage._kind {return v}
       return Uniguard_V1_TrainStepTask()
     }
-    set {kind = .trainStep(newValue)}
+    set {_uniqueStorage()._kind = .trainStep(newValue)}
   }
 
   public var synthBatch: Uniguard_V1_SynthBatchTask {
     get {
-      if case .synthBatch(let v)? = kind {return v}
+      if case .synthBatch(let v)? = _storage._kind {return v}
       return Uniguard_V1_SynthBatchTask()
     }
-    set {kind = .synthBatch(newValue)}
+    set {_uniqueStorage()._kind = .synthBatch(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -539,6 +551,8 @@ public nonisolated struct Uniguard_V1_TaskAssignment: Sendable {
   }
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// A model identified by the SHA-256 of its safetensors file; workers fetch missing blobs by hash.
@@ -1028,7 +1042,11 @@ public nonisolated struct Uniguard_V1_CheckpointCommitted: Sendable {
   public init() {}
 }
 
-/// Generate a batch of synthetic samples for one policy.
+/// Generate one batch of labelled samples for one policy with an LLM (a `kind: synthesize` job; task id
+/// "job-N/batch-B"): `count` prompts of `label`, batch number `sequence` of that (policy, label), generated and then
+/// judged by the model at `endpoint` (Synthesis.BatchGenerator; its request seed derives from `seed` as in
+/// `uniguard synthesize`). The API key is never sent: the worker reads it from its own environment variable
+/// `api_key_env`.
 public nonisolated struct Uniguard_V1_SynthBatchTask: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1041,12 +1059,40 @@ public nonisolated struct Uniguard_V1_SynthBatchTask: Sendable {
 
   public var count: UInt32 = 0
 
+  /// The job's run seed (each batch's request seed derives from it, the policy, the label and the sequence).
   public var seed: UInt64 = 0
 
-  /// Generator backend name and its options (model, endpoint, temperature...).
+  /// Generator backend: "chat-completions" (OpenAI-compatible POST {endpoint}/chat/completions).
   public var generator: String = String()
 
+  /// Unused; the settings are the typed fields below.
   public var options: Dictionary<String,String> = [:]
+
+  /// "safe" or "unsafe".
+  public var label: String = String()
+
+  public var sequence: UInt32 = 0
+
+  /// API base, e.g. http://127.0.0.1:8080/v1.
+  public var endpoint: String = String()
+
+  public var model: String = String()
+
+  /// Name of the worker's environment variable holding the API key; empty: no key.
+  public var apiKeyEnv: String = String()
+
+  public var temperature: Double = 0
+
+  /// Self-reflection: "relabel", "drop", or "off".
+  public var reflection: String = String()
+
+  /// 0: the server's default.
+  public var maxTokens: UInt32 = 0
+
+  /// Seconds one request may take, and retries per request (429, 5xx, timeouts, unusable replies).
+  public var requestTimeoutSeconds: Double = 0
+
+  public var maxRetries: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1181,15 +1227,34 @@ public nonisolated struct Uniguard_V1_TrainStepResult: Sendable {
   public init() {}
 }
 
-/// Result of a synth batch; the JSONL samples follow as one raw frame (UTF-8).
+/// Result of a synth batch; the samples follow as one raw frame: JSONL (UTF-8), one sample line per accepted sample,
+/// in the project's sample format with `rationale` and `source` ("synth:<model>#<policy>/<label>/<sequence>").
 public nonisolated struct Uniguard_V1_SynthBatchResult: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Sample lines in the raw frame (after self-reflection); at most the task's count.
   public var accepted: UInt32 = 0
 
+  /// Dropped by the judge (reflection "drop").
   public var rejected: UInt32 = 0
+
+  /// Prompts the model wrote (before reflection).
+  public var generated: UInt32 = 0
+
+  /// Relabelled by the judge (reflection "relabel").
+  public var relabelled: UInt32 = 0
+
+  /// What the endpoint was asked and reported for this batch.
+  public var requests: UInt64 = 0
+
+  public var promptTokens: UInt64 = 0
+
+  public var completionTokens: UInt64 = 0
+
+  /// Retries for 429, 5xx, timeouts and unusable replies.
+  public var retries: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2016,96 +2081,138 @@ nonisolated extension Uniguard_V1_TaskAssignment: SwiftProtobuf.Message, SwiftPr
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}lease_deadline_unix_ms\0\u{1}attempt\0\u{4}\u{7}merge_arm\0\u{3}train_step\0\u{3}synth_batch\0")
 
+  fileprivate class _StorageClass {
+    var _taskID: String = String()
+    var _leaseDeadlineUnixMs: UInt64 = 0
+    var _attempt: UInt32 = 0
+    var _kind: Uniguard_V1_TaskAssignment.OneOf_Kind?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _taskID = source._taskID
+      _leaseDeadlineUnixMs = source._leaseDeadlineUnixMs
+      _attempt = source._attempt
+      _kind = source._kind
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.leaseDeadlineUnixMs) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
-      case 10: try {
-        var v: Uniguard_V1_MergeArmTask?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .mergeArm(let m) = current {v = m}
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._taskID) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._leaseDeadlineUnixMs) }()
+        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._attempt) }()
+        case 10: try {
+          var v: Uniguard_V1_MergeArmTask?
+          var hadOneofValue = false
+          if let current = _storage._kind {
+            hadOneofValue = true
+            if case .mergeArm(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._kind = .mergeArm(v)
+          }
+        }()
+        case 11: try {
+          var v: Uniguard_V1_TrainStepTask?
+          var hadOneofValue = false
+          if let current = _storage._kind {
+            hadOneofValue = true
+            if case .trainStep(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._kind = .trainStep(v)
+          }
+        }()
+        case 12: try {
+          var v: Uniguard_V1_SynthBatchTask?
+          var hadOneofValue = false
+          if let current = _storage._kind {
+            hadOneofValue = true
+            if case .synthBatch(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._kind = .synthBatch(v)
+          }
+        }()
+        default: break
         }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .mergeArm(v)
-        }
-      }()
-      case 11: try {
-        var v: Uniguard_V1_TrainStepTask?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .trainStep(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .trainStep(v)
-        }
-      }()
-      case 12: try {
-        var v: Uniguard_V1_SynthBatchTask?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .synthBatch(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .synthBatch(v)
-        }
-      }()
-      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.taskID.isEmpty {
-      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
-    }
-    if self.leaseDeadlineUnixMs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.leaseDeadlineUnixMs, fieldNumber: 2)
-    }
-    if self.attempt != 0 {
-      try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 3)
-    }
-    switch self.kind {
-    case .mergeArm?: try {
-      guard case .mergeArm(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case .trainStep?: try {
-      guard case .trainStep(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    }()
-    case .synthBatch?: try {
-      guard case .synthBatch(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    }()
-    case nil: break
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._taskID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._taskID, fieldNumber: 1)
+      }
+      if _storage._leaseDeadlineUnixMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._leaseDeadlineUnixMs, fieldNumber: 2)
+      }
+      if _storage._attempt != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._attempt, fieldNumber: 3)
+      }
+      switch _storage._kind {
+      case .mergeArm?: try {
+        guard case .mergeArm(let v)? = _storage._kind else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      }()
+      case .trainStep?: try {
+        guard case .trainStep(let v)? = _storage._kind else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      }()
+      case .synthBatch?: try {
+        guard case .synthBatch(let v)? = _storage._kind else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      }()
+      case nil: break
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Uniguard_V1_TaskAssignment, rhs: Uniguard_V1_TaskAssignment) -> Bool {
-    if lhs.taskID != rhs.taskID {return false}
-    if lhs.leaseDeadlineUnixMs != rhs.leaseDeadlineUnixMs {return false}
-    if lhs.attempt != rhs.attempt {return false}
-    if lhs.kind != rhs.kind {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._taskID != rhs_storage._taskID {return false}
+        if _storage._leaseDeadlineUnixMs != rhs_storage._leaseDeadlineUnixMs {return false}
+        if _storage._attempt != rhs_storage._attempt {return false}
+        if _storage._kind != rhs_storage._kind {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2931,7 +3038,7 @@ nonisolated extension Uniguard_V1_CheckpointCommitted: SwiftProtobuf.Message, Sw
 
 nonisolated extension Uniguard_V1_SynthBatchTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SynthBatchTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}policy_id\0\u{3}policy_yaml\0\u{1}count\0\u{1}seed\0\u{1}generator\0\u{1}options\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}policy_id\0\u{3}policy_yaml\0\u{1}count\0\u{1}seed\0\u{1}generator\0\u{1}options\0\u{1}label\0\u{1}sequence\0\u{1}endpoint\0\u{1}model\0\u{3}api_key_env\0\u{1}temperature\0\u{1}reflection\0\u{3}max_tokens\0\u{3}request_timeout_seconds\0\u{3}max_retries\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2945,6 +3052,16 @@ nonisolated extension Uniguard_V1_SynthBatchTask: SwiftProtobuf.Message, SwiftPr
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.generator) }()
       case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.options) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.sequence) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.endpoint) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.apiKeyEnv) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self.temperature) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.reflection) }()
+      case 14: try { try decoder.decodeSingularUInt32Field(value: &self.maxTokens) }()
+      case 15: try { try decoder.decodeSingularDoubleField(value: &self.requestTimeoutSeconds) }()
+      case 16: try { try decoder.decodeSingularUInt32Field(value: &self.maxRetries) }()
       default: break
       }
     }
@@ -2969,6 +3086,36 @@ nonisolated extension Uniguard_V1_SynthBatchTask: SwiftProtobuf.Message, SwiftPr
     if !self.options.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.options, fieldNumber: 6)
     }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 7)
+    }
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt32Field(value: self.sequence, fieldNumber: 8)
+    }
+    if !self.endpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.endpoint, fieldNumber: 9)
+    }
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 10)
+    }
+    if !self.apiKeyEnv.isEmpty {
+      try visitor.visitSingularStringField(value: self.apiKeyEnv, fieldNumber: 11)
+    }
+    if self.temperature.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.temperature, fieldNumber: 12)
+    }
+    if !self.reflection.isEmpty {
+      try visitor.visitSingularStringField(value: self.reflection, fieldNumber: 13)
+    }
+    if self.maxTokens != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxTokens, fieldNumber: 14)
+    }
+    if self.requestTimeoutSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.requestTimeoutSeconds, fieldNumber: 15)
+    }
+    if self.maxRetries != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxRetries, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2979,6 +3126,16 @@ nonisolated extension Uniguard_V1_SynthBatchTask: SwiftProtobuf.Message, SwiftPr
     if lhs.seed != rhs.seed {return false}
     if lhs.generator != rhs.generator {return false}
     if lhs.options != rhs.options {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.endpoint != rhs.endpoint {return false}
+    if lhs.model != rhs.model {return false}
+    if lhs.apiKeyEnv != rhs.apiKeyEnv {return false}
+    if lhs.temperature != rhs.temperature {return false}
+    if lhs.reflection != rhs.reflection {return false}
+    if lhs.maxTokens != rhs.maxTokens {return false}
+    if lhs.requestTimeoutSeconds != rhs.requestTimeoutSeconds {return false}
+    if lhs.maxRetries != rhs.maxRetries {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3236,7 +3393,7 @@ nonisolated extension Uniguard_V1_TrainStepResult: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Uniguard_V1_SynthBatchResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SynthBatchResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{1}rejected\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{1}rejected\0\u{1}generated\0\u{1}relabelled\0\u{1}requests\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{1}retries\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3246,6 +3403,12 @@ nonisolated extension Uniguard_V1_SynthBatchResult: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.accepted) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.rejected) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.generated) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.relabelled) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.requests) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.promptTokens) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.completionTokens) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.retries) }()
       default: break
       }
     }
@@ -3258,12 +3421,36 @@ nonisolated extension Uniguard_V1_SynthBatchResult: SwiftProtobuf.Message, Swift
     if self.rejected != 0 {
       try visitor.visitSingularUInt32Field(value: self.rejected, fieldNumber: 2)
     }
+    if self.generated != 0 {
+      try visitor.visitSingularUInt32Field(value: self.generated, fieldNumber: 3)
+    }
+    if self.relabelled != 0 {
+      try visitor.visitSingularUInt32Field(value: self.relabelled, fieldNumber: 4)
+    }
+    if self.requests != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requests, fieldNumber: 5)
+    }
+    if self.promptTokens != 0 {
+      try visitor.visitSingularUInt64Field(value: self.promptTokens, fieldNumber: 6)
+    }
+    if self.completionTokens != 0 {
+      try visitor.visitSingularUInt64Field(value: self.completionTokens, fieldNumber: 7)
+    }
+    if self.retries != 0 {
+      try visitor.visitSingularUInt64Field(value: self.retries, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Uniguard_V1_SynthBatchResult, rhs: Uniguard_V1_SynthBatchResult) -> Bool {
     if lhs.accepted != rhs.accepted {return false}
     if lhs.rejected != rhs.rejected {return false}
+    if lhs.generated != rhs.generated {return false}
+    if lhs.relabelled != rhs.relabelled {return false}
+    if lhs.requests != rhs.requests {return false}
+    if lhs.promptTokens != rhs.promptTokens {return false}
+    if lhs.completionTokens != rhs.completionTokens {return false}
+    if lhs.retries != rhs.retries {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

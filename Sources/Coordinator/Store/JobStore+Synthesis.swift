@@ -1,0 +1,126 @@
+import Cluster
+import Foundation
+import GRDB
+
+/// A synthesize job row (kind synthesize).
+struct StoredSynthesisJob {
+    var id: String
+    var specYAML: String
+    var prepared: PreparedSynthesis
+    var state: JobState
+    var submitter: String
+    var createdMs: UInt64
+    var finishedMs: UInt64?
+    var exportPath: String?
+    var message: String?
+}
+
+/// One batch as stored: what it asks for, and once done what it gave.
+struct StoredSynthesisBatch: Equatable {
+    var batch: Int
+    var policy: String
+    var label: String
+    var sequence: Int
+    var count: Int
+    /// issued | done | cancelled
+    var state: String
+    var outcome: SynthesisBatchOutcome?
+}
+
+/// What one committed batch gave, after central dedup.
+struct SynthesisBatchOutcome: Equatable {
+    var commitSeq: Int
+    var worker: String
+    var generated = 0
+    var accepted = 0
+    var duplicates = 0
+    var surplus = 0
+    var relabelled = 0
+    var dropped = 0
+    var requests = 0
+    var promptTokens = 0
+    var completionTokens = 0
+    var retries = 0
+}
+
+/// Synthesize jobs: their rows in `jobs`, batches issued and committed, and the accepted sample lines.
+extension JobStore {
+    func insertSynthesisJob(_ job: StoredSynthesisJob, seq: Int) throws {
+        try db.execute("""
+            INSERT INTO jobs(id, seq, kind, spec_yaml, prepared_json, state, submitter, created_ms, search_json)
+            VALUES(?, ?, 'synthesize', ?, ?, ?, ?, ?, '{}')
+            """, [job.id, seq, job.specYAML, try Self.json(job.prepared), job.state.rawValue, job.submitter,
+                  try StoredInteger.signed(job.createdMs, "jobs.created_ms")])
+    }
+
+    /// Synthesize jobs, oldest first.
+    func loadSynthesisJobs() throws -> [StoredSynthesisJob] {
+        try db.map("""
+            SELECT id, spec_yaml, prepared_json, state, submitter, created_ms, finished_ms, export_path, message
+            FROM jobs WHERE kind = 'synthesize' ORDER BY seq
+            """) { row in
+            StoredSynthesisJob(id: try row.value(0), specYAML: try row.value(1),
+                               prepared: try Self.decode(PreparedSynthesis.self, try row.value(2)),
+                               state: JobState(rawValue: try row.value(3)) ?? .failed, submitter: try row.value(4),
+                               createdMs: try row.unsigned(5, "jobs.created_ms"),
+                               finishedMs: try row.unsignedIfPresent(6, "jobs.finished_ms"), exportPath: try row.value(7),
+                               message: try row.value(8))
+        }
+    }
+
+    func insertSynthesisBatch(job: String, _ b: StoredSynthesisBatch, issuedMs: UInt64) throws {
+        try db.execute("""
+            INSERT INTO synth_batches(job_id, batch, policy, label, sequence, count, state, issued_ms) VALUES(?, ?, ?, ?, ?, ?, 'issued', ?)
+            """, [job, b.batch, b.policy, b.label, b.sequence, b.count, try StoredInteger.signed(issuedMs, "synth_batches.issued_ms")])
+    }
+
+    /// Commits a batch: its outcome, and its accepted sample lines (each with its policy and label) at `commitSeq`.
+    func commitSynthesisBatch(job: String, batch: Int, outcome o: SynthesisBatchOutcome, lines: [(policy: String, label: String, line: String)],
+                              completedMs: UInt64) throws {
+        try db.execute("""
+            UPDATE synth_batches SET state = 'done', commit_seq = ?, worker_id = ?, completed_ms = ?, generated = ?, accepted = ?,
+                duplicates = ?, surplus = ?, relabelled = ?, dropped = ?, requests = ?, prompt_tokens = ?, completion_tokens = ?,
+                retries = ? WHERE job_id = ? AND batch = ?
+            """, [o.commitSeq, o.worker, try StoredInteger.signed(completedMs, "synth_batches.completed_ms"), o.generated, o.accepted,
+                  o.duplicates, o.surplus, o.relabelled, o.dropped, o.requests, o.promptTokens, o.completionTokens, o.retries, job, batch])
+        for (position, sample) in lines.enumerated() {
+            try db.execute("INSERT INTO synth_samples(job_id, commit_seq, position, policy, label, line) VALUES(?, ?, ?, ?, ?, ?)",
+                           [job, o.commitSeq, position, sample.policy, sample.label, sample.line])
+        }
+    }
+
+    /// A batch's task row: done by `worker`.
+    func completeSynthesisTask(_ id: String, worker: String, elapsedMs: UInt64, completedMs: UInt64) throws {
+        try db.execute("UPDATE tasks SET state = 'done', worker_id = ?, elapsed_ms = ?, completed_ms = ? WHERE id = ?",
+                       [worker, try StoredInteger.signed(elapsedMs, "tasks.elapsed_ms"), try StoredInteger.signed(completedMs, "tasks.completed_ms"), id])
+    }
+
+    func cancelSynthesisBatches(job: String) throws {
+        try db.execute("UPDATE synth_batches SET state = 'cancelled' WHERE job_id = ? AND state = 'issued'", [job])
+    }
+
+    func loadSynthesisBatches(job: String) throws -> [StoredSynthesisBatch] {
+        try db.map("""
+            SELECT batch, policy, label, sequence, count, state, commit_seq, worker_id, generated, accepted, duplicates, surplus,
+                   relabelled, dropped, requests, prompt_tokens, completion_tokens, retries
+            FROM synth_batches WHERE job_id = ? ORDER BY batch
+            """, [job]) { row in
+            var b = StoredSynthesisBatch(batch: try row.value(0), policy: try row.value(1), label: try row.value(2),
+                                         sequence: try row.value(3), count: try row.value(4), state: try row.value(5))
+            if let seq: Int = try row.value(6) {
+                b.outcome = SynthesisBatchOutcome(
+                    commitSeq: seq, worker: try row.value(7) ?? "", generated: try row.value(8), accepted: try row.value(9),
+                    duplicates: try row.value(10), surplus: try row.value(11), relabelled: try row.value(12), dropped: try row.value(13),
+                    requests: try row.value(14), promptTokens: try row.value(15), completionTokens: try row.value(16), retries: try row.value(17))
+            }
+            return b
+        }
+    }
+
+    /// Every accepted sample line of a job in output order, with its policy and label.
+    func loadSynthesisSamples(job: String) throws -> [(policy: String, label: String, line: String)] {
+        try db.map("SELECT policy, label, line FROM synth_samples WHERE job_id = ? ORDER BY commit_seq, position", [job]) { row in
+            (try row.value(0), try row.value(1), try row.value(2))
+        }
+    }
+}
