@@ -50,6 +50,12 @@ final class TokenizerReferenceCaseTests: XCTestCase {
         XCTAssertEqual(r.passed, r.total)
     }
 
+    /// HF's `Nmt` (the first step of XLM-R's normalizer): controls dropped, odd spaces and breaks become " ".
+    func testNmtNormalizer() {
+        let text = Array("a\u{01}b\tc\u{200B}d\u{FEFF}e\u{7F}f\u{2581}g\r\nh".unicodeScalars)
+        XCTAssertEqual(String(String.UnicodeScalarView(TextNormalizer.nmt.apply(text))), "ab c d ef g  h")
+    }
+
     func testSpecialTokensOfTheTinyModels() throws {
         for model in ["tiny_roberta", "tiny_xlmr"] {
             let tok = try TokenizerLoader.load(directory: TokenizerTests.fixtures.appendingPathComponent(model))
