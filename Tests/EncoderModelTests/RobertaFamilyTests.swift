@@ -113,6 +113,22 @@ final class RobertaFamilyTests: XCTestCase {
         XCTAssertGreaterThan(worst, 1e-2)
     }
 
+    /// A RoBERTa-family MLM head is saved under RobertaForMaskedLM's `lm_head.*` names and read back from them.
+    func testMaskedLMHeadUsesRobertaNames() throws {
+        let c = Self.config
+        let store = Self.randomStore(c, extra: MaskedLMHead.specs(c))
+        let dir = TestSupport.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("model.safetensors").path
+        try store.save(to: path, rename: { HeadNames.transformers($0, prefix: c.weightPrefix) })
+        let file = try SafetensorsFile(path: path)
+        XCTAssertEqual(Set(file.names.filter { !$0.hasPrefix("roberta.") }),
+                       ["lm_head.dense.weight", "lm_head.dense.bias", "lm_head.layer_norm.weight", "lm_head.layer_norm.bias", "lm_head.bias"])
+        let back = ParameterStore(specs: store.slots.map { ($0.name, $0.shape) })
+        try back.load(from: file)
+        XCTAssertEqual(back.values.array, store.values.array)
+    }
+
     // MARK: - Position-table gradient
 
     static let config = BertConfig(modelType: "roberta", vocabSize: 20, hiddenSize: 8, numLayers: 2, numHeads: 2,
