@@ -23,7 +23,7 @@ enum TrainingLimits {
     /// would otherwise refuse only when an input gets that long, possibly hours in).
     static func checkPositions(maxLength: Int?, model: URL) throws {
         guard let maxLength else { return }
-        let positions = try ModelDirectory(model).config.maxPositions
+        let positions = try ModelDirectory(model).config.maxSequenceLength
         try OptionCheck.require(maxLength <= positions, "--max-length must be at most \(positions), the positions of \(model.path) (got \(maxLength))")
     }
 }

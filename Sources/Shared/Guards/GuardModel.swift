@@ -109,19 +109,22 @@ public final class GuardModel: @unchecked Sendable {
 
     /// `config.json`'s architecture: transformers' class for the [CLS] pooler head, which it loads and scores as
     /// we do; a name of our own for mean pooling, which BertForSequenceClassification would score differently.
-    public static func architecture(_ head: GuardMetadata.HeadKind) -> String {
-        head == .cls ? "BertForSequenceClassification" : "UniGuardMeanPoolingClassifier"
+    /// RoBERTa's own classifier (RobertaForSequenceClassification) names its tensors differently, so a RoBERTa-family
+    /// pooler head gets a name of our own too rather than a class that would load it half-initialised.
+    public static func architecture(_ head: GuardMetadata.HeadKind, config: BertConfig? = nil) -> String {
+        guard head == .cls else { return "UniGuardMeanPoolingClassifier" }
+        return config?.paddingOffsetPositions == true ? "UniGuardPoolerClassifier" : "BertForSequenceClassification"
     }
 
-    /// Writes the model's files into an existing directory: weights under transformers' names, config.json, the
-    /// tokenizer files of the source directory, and uniguard.json.
+    /// Writes the model's files into an existing directory: weights under transformers' names (`roberta.` for the
+    /// RoBERTa family, `bert.` otherwise), config.json, the tokenizer files of the source directory, and uniguard.json.
     public func write(into dir: URL) throws {
         let fm = FileManager.default
         // A diverged run must not publish a model that scores NaN for everything.
         try WeightCheck.requireFinite(params, "not writing the model")
         try params.save(to: dir.appendingPathComponent("model.safetensors").path, metadata: ["format": "pt"],
-                        rename: { [meanHead = metadata.head == .mean] in HeadNames.transformers($0, meanPoolingHead: meanHead) })
-        let cfg = config.jsonObject(architecture: Self.architecture(metadata.head), extra: [
+                        rename: { [meanHead = metadata.head == .mean] in HeadNames.transformers($0, prefix: config.weightPrefix, meanPoolingHead: meanHead) })
+        let cfg = config.jsonObject(architecture: Self.architecture(metadata.head, config: config), extra: [
             "id2label": ["0": "safe", "1": "unsafe"], "label2id": ["safe": 0, "unsafe": 1], "num_labels": 2,
         ])
         try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys])

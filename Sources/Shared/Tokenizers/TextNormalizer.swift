@@ -12,6 +12,9 @@ public indirect enum TextNormalizer: Sendable {
     case prepend([Unicode.Scalar])
     case replace(ReplacePattern, with: [Unicode.Scalar])
     case precompiled(PrecompiledCharsMap)
+    /// SentencePiece's `nmt_nfkc` clean-up without the NFKC (HF's `Nmt`): drops C0/C1 controls, turns other
+    /// breaks and invisible spaces (tab, newlines, zero-width, BOM, U+2581, U+FFFD) into a space.
+    case nmt
     case sequence([TextNormalizer])
 
     /// What `Replace` looks for: a literal, or a run of one scalar repeated at least `minimum` times
@@ -56,9 +59,24 @@ public indirect enum TextNormalizer: Sendable {
             return Self.replace(text, pattern, replacement)
         case .precompiled(let map):
             return map.normalize(text)
+        case .nmt:
+            return Self.nmt(text)
         case .sequence(let steps):
             return steps.reduce(text) { $1.apply($0) }
         }
+    }
+
+    private static func nmt(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(text.count)
+        for s in text {
+            switch s.value {
+            case 0x01...0x08, 0x0B, 0x0E...0x1F, 0x7F, 0x8F, 0x9F: continue
+            case 0x09, 0x0A, 0x0C, 0x0D, 0x1680, 0x200B...0x200F, 0x2028, 0x2029, 0x2581, 0xFEFF, 0xFFFD: out.append(" ")
+            default: out.append(s)
+            }
+        }
+        return out
     }
 
     private static func foundation(_ text: [Unicode.Scalar], _ transform: (String) -> String) -> [Unicode.Scalar] {

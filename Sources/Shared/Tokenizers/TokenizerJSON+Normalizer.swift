@@ -20,6 +20,7 @@ extension TokenizerJSON {
         case "NFD": return .nfd
         case "NFKC": return .nfkc
         case "NFKD": return .nfkd
+        case "Nmt": return .nmt
         case "Lowercase": return .lowercase
         case "StripAccents": return .stripAccents
         case "Strip":

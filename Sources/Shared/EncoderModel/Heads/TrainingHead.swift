@@ -22,7 +22,8 @@ public protocol TrainingHead: AnyObject {
     func backward(batch: TokenBatch, grads: Tensor?, dHidden: UnsafeMutablePointer<Float>)
 }
 
-/// Head tensor names: our canonical names equal transformers' except the encoder's `bert.` prefix.
+/// Head tensor names: our canonical names equal transformers' except the encoder's `bert.` prefix (and RoBERTa's
+/// MLM head, `robertaMaskedLM`).
 public enum HeadNames {
     public static let classifierWeight = "classifier.weight"
     public static let classifierBias = "classifier.bias"
@@ -37,11 +38,19 @@ public enum HeadNames {
     /// reports `classifier.*` as newly initialised instead of silently using our weights (issue 11).
     public static let meanPoolingPrefix = "mean_pooling."
 
+    /// RobertaForMaskedLM's names for our (BERT's) MLM head tensors: the same computation (dense, GELU, LayerNorm,
+    /// decoder tied to the word embeddings, bias), so a RoBERTa-family checkpoint's `lm_head` starts `pretrain`.
+    public static let robertaMaskedLM: [String: String] = [
+        mlmDenseWeight: "lm_head.dense.weight", mlmDenseBias: "lm_head.dense.bias",
+        mlmLNWeight: "lm_head.layer_norm.weight", mlmLNBias: "lm_head.layer_norm.bias", mlmBias: "lm_head.bias",
+    ]
+
     /// The name transformers' BertFor* classes use for canonical `name` (`pooler.dense.weight` →
     /// `bert.pooler.dense.weight`; head tensors unchanged, or under `meanPoolingPrefix` for a mean-pooling
     /// classifier). Use as `ParameterStore.save(rename:)`.
     public static func transformers(_ name: String, prefix: String = "bert.", meanPoolingHead: Bool = false) -> String {
         if name.hasPrefix("classifier.") { return meanPoolingHead ? meanPoolingPrefix + name : name }
+        if prefix == "roberta.", let alias = robertaMaskedLM[name] { return alias }
         return name.hasPrefix("cls.") ? name : prefix + name
     }
 

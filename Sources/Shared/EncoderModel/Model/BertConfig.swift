@@ -19,6 +19,21 @@ public struct BertConfig: Codable, Sendable, Equatable {
 
     public var headDim: Int { hiddenSize / numHeads }
 
+    /// RoBERTa-family encoders (RoBERTa, XLM-R / multilingual E5, CamemBERT) share BERT's layers but number
+    /// positions from `pad_token_id + 1` and keep their weights under `roberta.` (see `PositionIds`).
+    public static let robertaFamily: Set<String> = ["roberta", "xlm-roberta", "camembert"]
+
+    /// Whether position ids follow RoBERTa's padding-offset scheme instead of BERT's 0..<T.
+    public var paddingOffsetPositions: Bool { Self.robertaFamily.contains(modelType) }
+
+    /// The prefix transformers' task classes (`*ForSequenceClassification`, `*ForMaskedLM`) put before the
+    /// encoder's tensor names: their `base_model_prefix`.
+    public var weightPrefix: String { paddingOffsetPositions ? "roberta." : "bert." }
+
+    /// The longest input the position table allows: all of it for BERT; for RoBERTa-family models the rows up
+    /// to `pad_token_id` are never used by real tokens (514 positions hold 512 tokens).
+    public var maxSequenceLength: Int { paddingOffsetPositions ? max(0, maxPositions - padTokenId - 1) : maxPositions }
+
     public init(modelType: String = "bert", vocabSize: Int, hiddenSize: Int, numLayers: Int, numHeads: Int,
                 intermediateSize: Int, maxPositions: Int = 512, typeVocabSize: Int = 2, layerNormEps: Float = 1e-12,
                 hiddenAct: String = "gelu", padTokenId: Int = 0, hiddenDropout: Float = 0.1, attentionDropout: Float = 0.1) {
@@ -65,6 +80,11 @@ public struct BertConfig: Codable, Sendable, Equatable {
             typeVocabSize: try int("type_vocab_size", 2), layerNormEps: try float("layer_norm_eps", 1e-12),
             hiddenAct: act, padTokenId: try int("pad_token_id", 0),
             hiddenDropout: try float("hidden_dropout_prob", 0.1), attentionDropout: try float("attention_probs_dropout_prob", 0.1))
+        if c.paddingOffsetPositions {
+            guard c.padTokenId >= 0, c.padTokenId + 1 < c.maxPositions else {
+                throw ModelError.badConfig(path: path, field: "pad_token_id", reason: "\(c.padTokenId) leaves no position for tokens: \(type) numbers positions from pad_token_id + 1 and max_position_embeddings is \(c.maxPositions)")
+            }
+        }
         guard c.hiddenSize > 0, c.numHeads > 0, c.hiddenSize % c.numHeads == 0 else {
             throw ModelError.badConfig(path: path, field: "num_attention_heads", reason: "hidden_size \(c.hiddenSize) is not divisible by \(c.numHeads) heads")
         }

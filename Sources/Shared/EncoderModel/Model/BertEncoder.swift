@@ -30,8 +30,8 @@ public final class BertEncoder: @unchecked Sendable {
 
     /// Checks ids and geometry before any work, so bad input is an error rather than a wild read.
     func validate(_ batch: TokenBatch) throws {
-        guard batch.seqLen <= config.maxPositions else {
-            throw ModelError.badInput("sequence length \(batch.seqLen) exceeds the model's \(config.maxPositions) positions; use a smaller --max-length")
+        guard batch.seqLen <= config.maxSequenceLength else {
+            throw ModelError.badInput("sequence length \(batch.seqLen) exceeds the model's \(config.maxSequenceLength) positions; use a smaller --max-length")
         }
         guard batch.ids.count == batch.batch * batch.seqLen, batch.mask.count == batch.ids.count, batch.typeIds.count == batch.ids.count else {
             throw ModelError.badInput("token batch arrays do not match \(batch.batch) x \(batch.seqLen)")
@@ -62,15 +62,21 @@ public final class BertEncoder: @unchecked Sendable {
             return max(last, 1)
         }
         let p = params.values.data
-        // Embeddings: word + position + token type, then LayerNorm.
+        // Embeddings: word + position + token type, then LayerNorm. Position rows follow the model family's
+        // scheme (RoBERTa's start after the pad id), kept in `ws` for backward.
+        ws.positionIds.removeAll(keepingCapacity: true)
+        ws.positionIds.append(contentsOf: repeatElement(0, count: n))
+        ws.positionIds.withUnsafeMutableBufferPointer { PositionIds.fill(batch, config: config, into: $0.baseAddress!) }
         let emb = ws.embSum.data
         batch.ids.withUnsafeBufferPointer { ids in
             batch.typeIds.withUnsafeBufferPointer { types in
-                for r in 0..<n {
-                    let dst = emb + r * h
-                    dst.update(from: p + word + Int(ids[r]) * h, count: h)
-                    Kernels.add(p + position + (r % t) * h, into: dst, count: h)
-                    Kernels.add(p + tokenType + Int(types[r]) * h, into: dst, count: h)
+                ws.positionIds.withUnsafeBufferPointer { pos in
+                    for r in 0..<n {
+                        let dst = emb + r * h
+                        dst.update(from: p + word + Int(ids[r]) * h, count: h)
+                        Kernels.add(p + position + Int(pos[r]) * h, into: dst, count: h)
+                        Kernels.add(p + tokenType + Int(types[r]) * h, into: dst, count: h)
+                    }
                 }
             }
         }

@@ -133,10 +133,11 @@ extension BertEncoder {
     }
 
     /// Embedding dropout and LayerNorm backward into `g.inputGradient`, then scatter-adds into the word
-    /// (by id; the pad id's row gets nothing, as nn.Embedding's padding_idx), position and token-type tables.
+    /// (by id; the pad id's row gets nothing, as nn.Embedding's padding_idx), position (by `ws.positionIds`) and
+    /// token-type tables.
     private func embeddingsBackward(_ batch: TokenBatch, ws: EncoderWorkspace, g: EncoderGradientWorkspace,
                                     grads gr: UnsafeMutablePointer<Float>?, dropout: DropoutSpec?) {
-        let b = batch.batch, t = batch.seqLen, n = b * t, h = config.hiddenSize, p = params.values.data
+        let n = batch.batch * batch.seqLen, h = config.hiddenSize, p = params.values.data
         let dH = g.dHidden.data, dIn = g.inputGradient.data
         if let d = dropout, d.hidden > 0 {
             DropoutKernels.apply(dH, mask: ws.embMask.data, scale: 1 / (1 - d.hidden), count: n * h)
@@ -150,6 +151,11 @@ extension BertEncoder {
         batch.typeIds.withUnsafeBufferPointer { types in
             BackwardKernels.scatterAddRows(dIn, rows: n, width: h, indices: types.baseAddress!, into: gr + tokenType)
         }
-        for r in 0..<n { Kernels.add(dIn + r * h, into: gr + position + (r % t) * h, count: h) }
+        // Position rows as the forward pass read them; RoBERTa's pad row is its nn.Embedding padding_idx.
+        precondition(ws.positionIds.count == n, "backward batch differs from the forward pass")
+        ws.positionIds.withUnsafeBufferPointer { pos in
+            BackwardKernels.scatterAddRows(dIn, rows: n, width: h, indices: pos.baseAddress!,
+                                           skip: config.paddingOffsetPositions ? Int32(config.padTokenId) : nil, into: gr + position)
+        }
     }
 }

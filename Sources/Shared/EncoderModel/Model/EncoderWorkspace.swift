@@ -41,6 +41,9 @@ public final class EncoderWorkspace: @unchecked Sendable {
     public internal(set) var batch = 0, seqLen = 0
     /// Per row: one past the last real token (keys beyond it are padding and skipped).
     public internal(set) var keyLengths: [Int] = []
+    /// Per token of the last forward pass: the position-embedding row it read (`PositionIds`); backward
+    /// scatters the position gradient to the same rows.
+    public internal(set) var positionIds: [Int32] = []
 
     public init(config: BertConfig, training: Bool) {
         self.config = config

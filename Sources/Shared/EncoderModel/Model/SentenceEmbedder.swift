@@ -15,7 +15,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
         let model = try ModelDirectory(directory)
         tokenizer = try TokenizerLoader.load(directory: directory)
         encoder = try model.loadEncoder()
-        self.maxLength = min(maxLength ?? Self.configuredMaxLength(directory) ?? 256, model.config.maxPositions)
+        self.maxLength = min(maxLength ?? Self.configuredMaxLength(directory) ?? 256, model.config.maxSequenceLength)
         workspace = EncoderWorkspace(config: model.config, training: false)
     }
 

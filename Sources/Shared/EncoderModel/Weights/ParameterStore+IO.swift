@@ -5,9 +5,10 @@ extension ParameterStore {
     /// mean-pooling classifier is saved under (`HeadNames.meanPoolingPrefix`).
     public static let encoderPrefixes = ["", "bert.", "roberta.", "model.", "mean_pooling."]
 
-    /// The name `file` uses for our canonical `name`, trying each prefix.
+    /// The name `file` uses for our canonical `name`, trying each prefix, then RoBERTa's MLM head names.
     public static func resolve(_ name: String, in file: SafetensorsFile, prefixes: [String] = encoderPrefixes) -> String? {
         for p in prefixes where file.contains(p + name) { return p + name }
+        if let alias = HeadNames.robertaMaskedLM[name], file.contains(alias) { return alias }
         return nil
     }
 

@@ -41,7 +41,7 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
                                knownHash: (String, UInt64, Int64) -> String? = { _, _, _ in nil }) throws -> PreparedTraining {
         let baseDirectory = try spec.base ?? UniGuardHome.requireBaseModel().path
         let positions: Int
-        do { positions = try ModelDirectory(URL(fileURLWithPath: baseDirectory)).config.maxPositions } catch {
+        do { positions = try ModelDirectory(URL(fileURLWithPath: baseDirectory)).config.maxSequenceLength } catch {
             throw JobSpecError(source: spec.name, key: "base", reason: "\(baseDirectory) is not a usable model directory: \(error)")
         }
         guard spec.maxLength <= positions else {
