@@ -148,6 +148,32 @@ public enum BackwardKernels {
         while i < n { dp[i] = p[i] * (dp[i] - dot); i += 1 }
     }
 
+    /// Attention dropout replayed and softmax backward in one row pass: dp' = dp ∘ keep · scale, then
+    /// dp ← p ∘ (dp' − Σ p·dp'), over the row's first `valid` entries.
+    @inline(__always)
+    public static func softmaxRow(p: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, keep: UnsafePointer<UInt8>,
+                                  scale: Float, valid n: Int) {
+        var acc = V(repeating: 0)
+        let sv = V(repeating: scale)
+        var i = 0
+        while i + 16 <= n {
+            let m = V(UnsafeRawPointer(keep + i).loadUnaligned(as: SIMD16<UInt8>.self))
+            let d = FastMath.load(dp + i) * m * sv
+            FastMath.store(d, dp + i)
+            acc += FastMath.load(p + i) * d
+            i += 16
+        }
+        var dot = acc.sum()
+        while i < n {
+            let d: Float = keep[i] != 0 ? dp[i] * scale : 0
+            dp[i] = d; dot += p[i] * d; i += 1
+        }
+        let dv = V(repeating: dot)
+        i = 0
+        while i + 16 <= n { FastMath.store(FastMath.load(p + i) * (FastMath.load(dp + i) - dv), dp + i); i += 16 }
+        while i < n { dp[i] = p[i] * (dp[i] - dot); i += 1 }
+    }
+
     /// table[index[r]] += src[r] for each row (embedding gradients); rows whose index is `skip` add nothing.
     public static func scatterAddRows(_ src: UnsafePointer<Float>, rows: Int, width: Int, indices: UnsafePointer<Int32>,
                                       skip: Int32? = nil, into table: UnsafeMutablePointer<Float>) {

@@ -85,8 +85,14 @@ public enum DropoutKernels {
     /// out = x ∘ mask * scale (leaves x intact: attention keeps the undropped probabilities for backward).
     @inline(__always)
     static func apply(_ x: UnsafePointer<Float>, mask: UnsafePointer<UInt8>, scale: Float, count n: Int, into out: UnsafeMutablePointer<Float>) {
-        out.update(from: x, count: n)
-        apply(out, mask: mask, scale: scale, count: n)
+        var i = 0
+        let sv = V(repeating: scale)
+        while i + 16 <= n {
+            let m = UnsafeRawPointer(mask + i).loadUnaligned(as: SIMD16<UInt8>.self)
+            FastMath.store(FastMath.load(x + i) * V(m) * sv, out + i)
+            i += 16
+        }
+        while i < n { out[i] = mask[i] != 0 ? x[i] * scale : 0; i += 1 }
     }
 
     /// Hidden dropout over [rows * seqLen, width]: draws each sequence's flags from its own stream, applies them.
@@ -109,6 +115,33 @@ public enum DropoutKernels {
     @inline(__always)
     static func attentionKey(_ spec: DropoutSpec, layer: Int, row: Int, head: Int) -> UInt64 {
         RandomSource.key(spec.seed, DropoutSite.attentionProbs.rawValue | UInt64(layer) << 8, UInt64(spec.firstRow + row), UInt64(head))
+    }
+
+    /// Draws one (sequence, head) block's flags (as `drawAttention`) and writes out = probs ∘ mask · scale in the
+    /// same pass, so the block is read once; `probs` stays intact (backward needs it).
+    @inline(__always)
+    static func drawApplyAttention(_ probs: UnsafePointer<Float>, mask m: UnsafeMutablePointer<UInt8>, into out: UnsafeMutablePointer<Float>,
+                                   rows t: Int, valid lk: Int, stride: Int, key: UInt64, threshold thr: UInt64, scale: Float) {
+        for i in 0..<t {
+            let mr = m + i * stride, pr = probs + i * stride, orow = out + i * stride
+            var j = 0
+            var c = UInt64(i) << 19
+            while j + 1 < lk {
+                let h = RandomSource.at(key, c)
+                let k0 = (h >> 40) >= thr, k1 = ((h >> 16) & 0xFF_FFFF) >= thr
+                mr[j] = k0 ? 1 : 0; mr[j + 1] = k1 ? 1 : 0
+                orow[j] = k0 ? pr[j] * scale : 0; orow[j + 1] = k1 ? pr[j + 1] * scale : 0
+                j += 2; c += 1
+            }
+            if j < lk {
+                let k0 = (RandomSource.at(key, c) >> 40) >= thr
+                mr[j] = k0 ? 1 : 0; orow[j] = k0 ? pr[j] * scale : 0
+            }
+            if lk < stride {
+                (mr + lk).update(repeating: 0, count: stride - lk)
+                (orow + lk).update(repeating: 0, count: stride - lk)
+            }
+        }
     }
 
     /// Draws one (sequence, head) block's flags for the first `valid` keys of each of `rows` query rows.

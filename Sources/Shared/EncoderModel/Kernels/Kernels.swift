@@ -56,6 +56,70 @@ public enum Kernels {
         if valid < total { (row + valid).update(repeating: 0, count: total - valid) }
     }
 
+    /// In-place softmax of `row[0..<valid] + bias[0..<valid]` (the additive key mask: 0 or a huge negative);
+    /// entries past `valid` become 0. One pass for the masked maximum, one fused exp-and-sum pass, one scale pass.
+    @inline(__always)
+    public static func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, valid: Int, total: Int) {
+        var i = 0
+        var mx = -Float.infinity
+        if valid >= 16 {
+            var acc = FastMath.load(row) + FastMath.load(bias)
+            FastMath.store(acc, row)
+            i = 16
+            while i + 16 <= valid {
+                let v = FastMath.load(row + i) + FastMath.load(bias + i)
+                FastMath.store(v, row + i)
+                acc.replace(with: v, where: v .> acc)
+                i += 16
+            }
+            mx = acc.max()
+        }
+        while i < valid { let v = row[i] + bias[i]; row[i] = v; if v > mx { mx = v }; i += 1 }
+        let mv = V(repeating: mx)
+        var sumv = V(repeating: 0)
+        i = 0
+        while i + 16 <= valid {
+            let e = FastMath.exp(FastMath.load(row + i) - mv)
+            FastMath.store(e, row + i)
+            sumv += e
+            i += 16
+        }
+        var sum = sumv.sum()
+        if i < valid {
+            var v = V(repeating: 0)
+            for j in 0..<(valid - i) { v[j] = row[i + j] }
+            let e = FastMath.exp(v - mv)
+            for j in 0..<(valid - i) { row[i + j] = e[j]; sum += e[j] }
+        }
+        let s = 1 / sum
+        let sv = V(repeating: s)
+        i = 0
+        while i + 16 <= valid { FastMath.store(FastMath.load(row + i) * sv, row + i); i += 16 }
+        while i < valid { row[i] *= s; i += 1 }
+        if valid < total { (row + valid).update(repeating: 0, count: total - valid) }
+    }
+
+    /// pre[r, c] += bias[c], then act = GELU(pre): the FFN's bias and activation in one pass (pre keeps the
+    /// biased pre-activation for backward).
+    public static func biasGelu(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, _ act: UnsafeMutablePointer<Float>,
+                                rows: Int, cols: Int) {
+        Parallel.forRanges(rows, minPerChunk: max(1, 4096 / max(cols, 1))) { range in
+            for r in range {
+                let p = pre + r * cols, a = act + r * cols
+                var i = 0
+                while i + 16 <= cols {
+                    let x = FastMath.load(p + i) + FastMath.load(bias + i)
+                    FastMath.store(x, p + i)
+                    FastMath.store(0.5 * x * (1 + FastMath.erf(x * 0.7071067811865476)), a + i)
+                    i += 16
+                }
+                let lo = i
+                while i < cols { p[i] += bias[i]; i += 1 }
+                if lo < cols { FastMath.map(cols - lo, p + lo, a + lo) { v in 0.5 * v * (1 + FastMath.erf(v * 0.7071067811865476)) } }
+            }
+        }
+    }
+
     /// y += x over n elements.
     @inline(__always)
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {

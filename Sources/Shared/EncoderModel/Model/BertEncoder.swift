@@ -56,11 +56,7 @@ public final class BertEncoder: @unchecked Sendable {
         ws.reserve(batch: b, seqLen: t)
         ws.batch = b; ws.seqLen = t
         ws.appliedDropout = ws.dropout?.isActive == true ? ws.dropout : nil
-        ws.keyLengths = (0..<b).map { r in
-            var last = 0
-            for c in 0..<t where batch.mask[r * t + c] != 0 { last = c + 1 }
-            return max(last, 1)
-        }
+        ws.setMask(batch.mask, batch: b, seqLen: t)
         let p = params.values.data
         // Embeddings: word + position + token type, then LayerNorm. Position rows follow the model family's
         // scheme (RoBERTa's start after the pad id), kept in `ws` for backward.
@@ -108,8 +104,8 @@ public final class BertEncoder: @unchecked Sendable {
         Kernels.add(x, into: a.attnSum.data, count: n * h)
         Kernels.layerNorm(a.attnSum.data, a.x1.data, rows: n, cols: h, gamma: p + o.ln1G, beta: p + o.ln1B,
                           eps: config.layerNormEps, mean: a.ln1Mean.data, rstd: a.ln1Rstd.data)
-        BLAS.linear(a.x1.data, rows: n, inFeatures: h, weight: p + o.iW, bias: p + o.iB, outFeatures: inter, into: a.ffnPre.data)
-        Kernels.gelu(a.ffnPre.data, a.ffnAct.data, count: n * inter)
+        BLAS.linear(a.x1.data, rows: n, inFeatures: h, weight: p + o.iW, bias: nil, outFeatures: inter, into: a.ffnPre.data)
+        Kernels.biasGelu(a.ffnPre.data, bias: p + o.iB, a.ffnAct.data, rows: n, cols: inter)
         BLAS.linear(a.ffnAct.data, rows: n, inFeatures: inter, weight: p + o.oW, bias: p + o.oB, outFeatures: h, into: a.ffnSum.data)
         ws.dropHidden(a.ffnSum.data, mask: a.ffnOutMask, site: .ffnOutput, layer: l)
         Kernels.add(a.x1.data, into: a.ffnSum.data, count: n * h)
@@ -121,39 +117,37 @@ public final class BertEncoder: @unchecked Sendable {
     /// Scaled dot-product attention per (sequence, head); keys past a row's last real token are skipped,
     /// masked keys inside it get probability ~0, exactly as an additive -inf mask would. With attention
     /// dropout, `probs` keeps the undropped softmax (backward needs it) and the product uses a dropped copy.
+    /// The (sequence, head) blocks are spread over our threads with OpenBLAS held to one thread each.
     private func attention(_ l: Int, acts a: LayerActivations, ws: EncoderWorkspace, mask: UnsafePointer<Float>) {
         let b = ws.batch, t = ws.seqLen, h = config.hiddenSize, nh = config.numHeads, d = config.headDim
         let scale = 1 / Float(d).squareRoot()
         let q = a.q.data, k = a.k.data, v = a.v.data, ctx = a.ctx.data, probs = a.probs.data
-        let keyLengths = ws.keyLengths
+        let keyLengths = ws.keyLengths, maskBias = UnsafePointer(ws.maskBias.data)
         let drop = ws.appliedDropout.flatMap { $0.attention > 0 ? $0 : nil }
         if drop != nil { a.probsMask.reserve(b * nh * t * t) }
         let keep = a.probsMask.data
-        Parallel.forRanges(b * nh) { range in
-            let dropped = drop == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: t * t)
-            defer { dropped?.deallocate() }
-            for pair in range {
-                let r = pair / nh, head = pair % nh
-                let lk = keyLengths[r]
-                let base = r * t * h + head * d
-                let s = probs + pair * t * t
-                BLAS.gemm(transB: true, m: t, n: lk, k: d, alpha: scale, a: q + base, lda: h, b: k + base, ldb: h, c: s, ldc: t)
-                let m = mask + r * t
-                for i in 0..<t {
-                    let row = s + i * t
-                    for j in 0..<lk where m[j] == 0 { row[j] = -Float.greatestFiniteMagnitude }
-                    Kernels.softmaxRow(row, valid: lk, total: t)
+        let dropped = ws.attentionScratch(blocks: Parallel.threads, seqLen: t)
+        BLAS.singleThreaded {
+            Parallel.forChunks(b * nh) { chunk, range in
+                let scratch = dropped + chunk * t * t
+                for pair in range {
+                    let r = pair / nh, head = pair % nh
+                    let lk = keyLengths[r]
+                    let base = r * t * h + head * d
+                    let s = probs + pair * t * t
+                    BLAS.gemm(transB: true, m: t, n: lk, k: d, alpha: scale, a: q + base, lda: h, b: k + base, ldb: h, c: s, ldc: t)
+                    let bias = maskBias + r * t
+                    for i in 0..<t { Kernels.maskedSoftmaxRow(s + i * t, bias: bias, valid: lk, total: t) }
+                    var pv = UnsafePointer(s)
+                    if let drop {
+                        let rate = drop.attention
+                        DropoutKernels.drawApplyAttention(s, mask: keep + pair * t * t, into: scratch, rows: t, valid: lk, stride: t,
+                                                          key: DropoutKernels.attentionKey(drop, layer: l, row: r, head: head),
+                                                          threshold: DropoutKernels.threshold(rate), scale: 1 / (1 - rate))
+                        pv = UnsafePointer(scratch)
+                    }
+                    BLAS.gemm(m: t, n: d, k: lk, a: pv, lda: t, b: v + base, ldb: h, c: ctx + base, ldc: h)
                 }
-                var pv = UnsafePointer(s)
-                if let drop, let dropped {
-                    let km = keep + pair * t * t, rate = drop.attention
-                    DropoutKernels.drawAttention(km, rows: t, valid: lk, stride: t,
-                                                 key: DropoutKernels.attentionKey(drop, layer: l, row: r, head: head),
-                                                 threshold: DropoutKernels.threshold(rate))
-                    DropoutKernels.apply(s, mask: km, scale: 1 / (1 - rate), count: t * t, into: dropped)
-                    pv = UnsafePointer(dropped)
-                }
-                BLAS.gemm(m: t, n: d, k: lk, a: pv, lda: t, b: v + base, ldb: h, c: ctx + base, ldc: h)
             }
         }
     }

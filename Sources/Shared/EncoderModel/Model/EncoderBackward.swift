@@ -64,6 +64,8 @@ extension BertEncoder {
                                   rows: n, cols: h, dx: dH, dGamma: at(o.ln2G), dBeta: at(o.ln2B))
         // FFN output dense (behind its dropout); dH itself stays as the residual's gradient.
         let dOut = hiddenDropoutGrad(dH, mask: a.ffnOutMask, dropout: dropout, n: n, g: g)
+        // Layers share one GELU output buffer (EncoderWorkspace), so this layer's is recomputed here.
+        Kernels.gelu(a.ffnPre.data, a.ffnAct.data, count: n * inter)
         BackwardKernels.linear(dY: dOut, x: a.ffnAct.data, rows: n, inFeatures: inter, outFeatures: h, weight: p + o.oW,
                                dW: at(o.oW), dB: at(o.oB), dX: g.dFfn.data)
         BackwardKernels.gelu(dy: g.dFfn.data, x: a.ffnPre.data, count: n * inter)
@@ -102,7 +104,7 @@ extension BertEncoder {
         let dCtx = g.dCtx.data, dQ = g.dQ.data, dK = g.dK.data, dV = g.dV.data, dProbs = g.dProbs.data
         let keyLengths = ws.keyLengths
         let rate: Float = dropout?.attention ?? 0
-        Parallel.forRanges(b * nh) { range in
+        BLAS.singleThreaded { Parallel.forRanges(b * nh) { range in
             for pair in range {
                 let r = pair / nh, head = pair % nh
                 let lk = keyLengths[r], base = r * t * h + head * d
@@ -118,8 +120,12 @@ extension BertEncoder {
                 // dP' = dCtx·Vᵀ, then through dropout and the softmax.
                 BLAS.gemm(transB: true, m: t, n: lk, k: d, a: dCtx + base, lda: h, b: v + base, ldb: h, c: s, ldc: t)
                 for i in 0..<t {
-                    if rate > 0 { DropoutKernels.apply(s + i * t, mask: keep + pair * t * t + i * t, scale: 1 / (1 - rate), count: lk) }
-                    BackwardKernels.softmaxRow(p: pm + i * t, dp: s + i * t, valid: lk)
+                    if rate > 0 {
+                        BackwardKernels.softmaxRow(p: pm + i * t, dp: s + i * t, keep: keep + pair * t * t + i * t,
+                                                   scale: 1 / (1 - rate), valid: lk)
+                    } else {
+                        BackwardKernels.softmaxRow(p: pm + i * t, dp: s + i * t, valid: lk)
+                    }
                 }
                 // S = scale·Q·Kᵀ.
                 BLAS.gemm(m: t, n: d, k: lk, alpha: scale, a: s, lda: t, b: k + base, ldb: h, c: dQ + base, ldc: h)
@@ -129,7 +135,7 @@ extension BertEncoder {
                     (dV + base + j * h).update(repeating: 0, count: d)
                 }
             }
-        }
+        } }
     }
 
     /// Embedding dropout and LayerNorm backward into `g.inputGradient`, then scatter-adds into the word

@@ -3,17 +3,19 @@ public final class LayerActivations: @unchecked Sendable {
     public let q, k, v, ctx: Tensor          // [tokens, H]
     public let probs: Tensor                 // [B, heads, T, T] softmax output
     public let attnSum, x1: Tensor           // attention output + residual (pre-LN1), LN1 output
-    public let ffnPre, ffnAct: Tensor        // [tokens, I] before and after GELU
+    /// [tokens, I] before and after GELU. In training every layer shares one `ffnAct` (backward recomputes
+    /// GELU from `ffnPre`): that saves a [tokens, I] buffer per layer, the largest activation there is.
+    public let ffnPre, ffnAct: Tensor
     public let ffnSum, out: Tensor           // FFN output + residual (pre-LN2), LN2 output = the layer's output
     public let ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: Tensor  // [tokens]
     /// Dropout keep flags of the last training forward (empty until dropout is used).
     public let probsMask = DropoutMask(), attnOutMask = DropoutMask(), ffnOutMask = DropoutMask()
 
-    init(tokens n: Int, probs p: Int, hidden h: Int, intermediate i: Int) {
+    init(tokens n: Int, probs p: Int, hidden h: Int, intermediate i: Int, sharedFfnAct: Tensor? = nil) {
         q = Tensor(zeros: [n, h]); k = Tensor(zeros: [n, h]); v = Tensor(zeros: [n, h]); ctx = Tensor(zeros: [n, h])
         probs = Tensor(zeros: [p])
         attnSum = Tensor(zeros: [n, h]); x1 = Tensor(zeros: [n, h])
-        ffnPre = Tensor(zeros: [n, i]); ffnAct = Tensor(zeros: [n, i])
+        ffnPre = Tensor(zeros: [n, i]); ffnAct = sharedFfnAct ?? Tensor(zeros: [n, i])
         ffnSum = Tensor(zeros: [n, h]); out = Tensor(zeros: [n, h])
         ln1Mean = Tensor(zeros: [n]); ln1Rstd = Tensor(zeros: [n]); ln2Mean = Tensor(zeros: [n]); ln2Rstd = Tensor(zeros: [n])
     }
@@ -45,6 +47,35 @@ public final class EncoderWorkspace: @unchecked Sendable {
     /// scatters the position gradient to the same rows.
     public internal(set) var positionIds: [Int32] = []
 
+    /// Per token of the last batch: 0 for a real key, a huge negative for a padded one (added before softmax).
+    public private(set) var maskBias = Tensor(zeros: [0])
+    /// Per-thread [seqLen, seqLen] blocks for dropped attention probabilities (grown on demand).
+    private var scratch = Tensor(zeros: [0])
+
+    /// Records the batch's attention mask as key lengths and additive biases (no per-call allocation once grown).
+    func setMask(_ mask: [Float], batch b: Int, seqLen t: Int) {
+        if keyLengths.count != b { keyLengths = Array(repeating: 1, count: b) }
+        if maskBias.count < b * t { maskBias = Tensor(zeros: [b * t]) }
+        let mb = maskBias.data
+        mask.withUnsafeBufferPointer { m in
+            for r in 0..<b {
+                var last = 0
+                for c in 0..<t {
+                    let real = m[r * t + c] != 0
+                    if real { last = c + 1 }
+                    mb[r * t + c] = real ? 0 : -Float.greatestFiniteMagnitude
+                }
+                keyLengths[r] = max(last, 1)
+            }
+        }
+    }
+
+    /// `blocks` scratch blocks of seqLen² floats, contiguous.
+    func attentionScratch(blocks: Int, seqLen t: Int) -> UnsafeMutablePointer<Float> {
+        if scratch.count < blocks * t * t { scratch = Tensor(zeros: [blocks * t * t]) }
+        return scratch.data
+    }
+
     public init(config: BertConfig, training: Bool) {
         self.config = config
         keepsAllLayers = training
@@ -58,8 +89,10 @@ public final class EncoderWorkspace: @unchecked Sendable {
         let h = config.hiddenSize
         embSum = Tensor(zeros: [tokenCapacity, h]); embOut = Tensor(zeros: [tokenCapacity, h])
         embMean = Tensor(zeros: [tokenCapacity]); embRstd = Tensor(zeros: [tokenCapacity])
+        let shared = Tensor(zeros: [tokenCapacity, config.intermediateSize])
         layers = (0..<(keepsAllLayers ? config.numLayers : 1)).map { _ in
-            LayerActivations(tokens: tokenCapacity, probs: probCapacity, hidden: h, intermediate: config.intermediateSize)
+            LayerActivations(tokens: tokenCapacity, probs: probCapacity, hidden: h, intermediate: config.intermediateSize,
+                             sharedFfnAct: shared)
         }
     }
 

@@ -28,6 +28,18 @@ public enum BLAS {
              beta: bias == nil ? 0 : 1, c: y, ldc: n)
     }
 
+    /// Runs `body` with OpenBLAS limited to one thread. For regions where our own pool already runs many small
+    /// products at once (attention per sequence and head): products above OpenBLAS's threading cutoff (e.g.
+    /// 128x128x32) would otherwise each try to split over its thread pool from inside our threads, serialising
+    /// on its server lock and oversubscribing the cores. The count is process-wide; it is restored afterwards.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let before = openblas_get_num_threads()
+        if before <= 1 { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(before) }
+        return try body()
+    }
+
     /// y += alpha * x over n elements.
     @inline(__always)
     public static func axpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {

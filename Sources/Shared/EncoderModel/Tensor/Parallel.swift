@@ -26,6 +26,22 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// As `forRanges`, also passing the chunk's index (< `threads`), e.g. to pick per-thread scratch memory.
+    public static func forChunks(_ n: Int, _ body: (Int, Range<Int>) -> Void) {
+        let t = Swift.min(threads, Swift.max(1, n))
+        if t <= 1 { body(0, 0..<n); return }
+        let chunk = (n + t - 1) / t
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: t) { i in
+                let lo = i * chunk, hi = Swift.min(n, lo + chunk)
+                if lo < hi { shared.value(i, lo..<hi) }
+            }
+        }
+    }
+}
+
 /// A lock-protected integer (Swift 6 forbids unsynchronised global mutable state).
 final class ThreadCount: @unchecked Sendable {
     private let lock = NSLock()

@@ -79,7 +79,8 @@ public final class SafetensorsWriter {
 
     public func write(_ name: String, _ values: UnsafeBufferPointer<Float>) throws {
         try expect(name, count: values.count, dtype: .F32)
-        try handle.write(contentsOf: Data(buffer: values))
+        // Straight from the caller's memory (often a mapped input): `Data(buffer:)` would copy every tensor first.
+        try handle.write(contentsOf: UnsafeRawBufferPointer(values))
     }
 
     public func write(_ name: String, _ tensor: Tensor) throws {

@@ -59,6 +59,20 @@ struct DeltaFilter: Sendable {
             for e in 0..<n { out[e] = ((x[e] - b[e]) * s) * w }
         case .dropAll:
             out.update(repeating: 0, count: n)
+        case .window where high.value == .infinity && high.quota == Int.max:
+            // Only the low cut (TIES, magnitude pruning): the high one keeps everything. Branch-free, since
+            // at density 0.5 "below the cut" is a coin flip the predictor cannot learn.
+            let v = low.value
+            var quota = low.quota
+            for e in 0..<n {
+                let d = x[e] - b[e]
+                let m = MagnitudeSelection.magnitude(d)
+                let tie = m == v && quota > 0
+                quota &-= tie ? 1 : 0
+                let small = m < v || tie
+                out[e] = small ? 0 : (d * s) * w
+            }
+            low.quota = quota
         case .window:
             var lo = low, hi = high
             for e in 0..<n {

@@ -46,18 +46,17 @@ public final class MergePlan {
         config.method.usesTaskVectors ? recipes.filter { $0.merged && $0.baseName == nil }.map(\.name) : []
     }
 
-    /// Computes every output tensor in file order and streams it into `sink`, holding one output tensor at a time.
+    /// Computes every output tensor and streams it into `sink` in file order; merged tensors are computed on all
+    /// cores ahead of the writer, holding at most about two of the largest tensor (`MergeWorkers`).
     public func run(into sink: TensorSink) throws -> (merged: Int, copied: Int) {
         let specs = recipes.map { SafetensorsWriter.Spec(name: $0.name, shape: $0.shape, dtype: $0.isFloat ? .F32 : .I64) }
         try sink.begin(specs: specs, metadata: ["format": "pt"])
-        let capacity = max(recipes.filter(\.merged).map(\.count).max() ?? 1, 1)
-        let out = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: config.method.sparsification == .magnitude
-            || config.method.sparsification == .magnitudeOutliers ? capacity : 1)
-        defer { out.deallocate(); scratch.deallocate() }
+        // Merged tensors are computed on every core ahead of this loop, which writes in file order.
+        let workers = MergeWorkers(plan: self, threads: Parallel.threads)
+        defer { workers.finish() }
         var merged = 0, copied = 0
         do {
-            for r in recipes {
+            for (i, r) in recipes.enumerated() {
                 if !r.isFloat {
                     try sink.write(r.name, int64s: try top.weights.int64s(r.name))
                     copied += 1
@@ -66,7 +65,8 @@ public final class MergePlan {
                     try sink.write(r.name, UnsafeBufferPointer(t.buffer))
                     copied += 1
                 } else {
-                    try compute(r, out: out, scratch: scratch)
+                    let out = try workers.take(i)
+                    defer { out.deallocate() }
                     try sink.write(r.name, UnsafeBufferPointer(start: out, count: r.count))
                     merged += 1
                 }
