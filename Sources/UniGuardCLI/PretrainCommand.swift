@@ -29,6 +29,10 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Keep only the newest N checkpoints (default: all).") var keepCheckpoints: Int?
     @Option(help: "Continue from a checkpoint directory, or the latest checkpoint under a previous --out.") var resume: String?
     @Flag(help: "Disable dropout.") var noDropout = false
+    @Flag(inversion: .prefixedNo, help: "Classification and Alice++ read the unmasked sequence, as inference does (a second encoder pass; default on).")
+    var clsOnUnmasked: Bool?
+    @Flag(inversion: .prefixedNo, help: "Weigh safe and unsafe rows so both classes count equally in every batch (default on).")
+    var classBalance: Bool?
     @Flag(help: "Skip malformed corpus lines (counted) instead of stopping at the first.") var skipInvalid = false
     @OptionGroup var threads: ThreadOptions
 
@@ -61,6 +65,8 @@ struct PretrainCommand: ParsableCommand {
         if let maskRate { o.maskRate = Float(maskRate) }
         if let checkpointEvery { o.checkpointEvery = checkpointEvery }
         if noDropout { o.dropout = false }
+        if let clsOnUnmasked { o.clsOnUnmasked = clsOnUnmasked }
+        if let classBalance { o.classBalance = classBalance }
         return o
     }
 
@@ -90,6 +96,8 @@ struct PretrainCommand: ParsableCommand {
         note("pretrain: corpus \(index.count) records over \(policies.count) policies (safe/unsafe: \(perPolicy))")
         note(String(format: "pretrain: %d steps x batch %d, max length %d, lr %g; loss = %g·MLM + %g·Alice++(eps %g) + %g·classification; %@ BLAS",
                     opts.steps, opts.batch, opts.maxLength, opts.lr, opts.mlmWeight, opts.vatWeight, opts.vatEpsilon, opts.clsWeight, BLASRuntime.coreName))
+        let total = index.counts.values.reduce((0, 0)) { ($0.0 + ($1[.safe] ?? 0), $0.1 + ($1[.unsafe] ?? 0)) }
+        note("pretrain: classification and Alice++ read the \(opts.clsOnUnmasked ? "unmasked" : "masked") sequence; classes \(opts.classBalance ? "balanced per batch" : "unweighted") (corpus \(total.1) unsafe of \(total.0 + total.1), \(total.0 + total.1 > 0 ? 100 * total.1 / (total.0 + total.1) : 0)%)")
         let display = ProgressDisplay()
         let mean = try run.run(onProgress: { p, _ in display.update(p) }) { dir, _ in
             note("checkpoint: \(dir.path)")

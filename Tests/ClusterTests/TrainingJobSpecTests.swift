@@ -55,6 +55,14 @@ final class TrainingJobSpecTests: XCTestCase {
         expected.checkpointEvery = 10; expected.mlmWeight = 0.5; expected.vatWeight = 0; expected.clsWeight = 2; expected.vatEpsilon = 0.2
         XCTAssertEqual(spec.pretrain, expected)
         XCTAssertEqual(spec.batch, 8)
+        XCTAssertTrue(expected.clsOnUnmasked && expected.classBalance, "unset keys keep `uniguard pretrain`'s defaults")
+        // The objective before issue 13 item 5, by its keys.
+        let old = try parse("kind: pretrain\ncorpus: c.jsonl\ncls_on_unmasked: false\nclass_balance: false\n")
+        XCTAssertEqual(old.pretrain?.clsOnUnmasked, false)
+        XCTAssertEqual(old.pretrain?.classBalance, false)
+        XCTAssertThrowsError(try parse("kind: pretrain\ncorpus: c.jsonl\nclass_balance: sometimes\n")) {
+            XCTAssertTrue("\($0)".contains("class_balance"), "\($0)")
+        }
     }
 
     func testFinetuneSettingsAreTheTrainOptionsInSnakeCase() throws {

@@ -45,7 +45,7 @@ final class AliceGradientCheckTests: XCTestCase {
     func testPowerIterationFollowsTheKLGradient() throws {
         let t = try makeTrainer(Self.options)
         XCTAssertNotNil(try t.gradients(Self.encodings, labels: Self.labels, stepIndex: 5, firstRow: 0))
-        let batch = try XCTUnwrap(t.lastBatch), h = t.model.config.hiddenSize, n = batch.batch * batch.seqLen * h
+        let batch = try XCTUnwrap(t.lastClassificationBatch), h = t.model.config.hiddenSize, n = batch.batch * batch.seqLen * h
         let found = Array(t.lastPerturbation)
         // Recreate the probe the step started from, then differentiate the KL there numerically.
         var probe = [Float](repeating: 0, count: n)
@@ -75,7 +75,17 @@ final class AliceGradientCheckTests: XCTestCase {
     }
 
     func testParameterGradientsOfTheWholeObjective() throws {
-        let o = Self.options
+        try checkWholeObjective(Self.options)
+    }
+
+    /// The older objective: classification and Alice++ on the masked sequence (one clean pass for all terms), unweighted.
+    func testParameterGradientsOfTheWholeObjectiveOnMaskedInputs() throws {
+        var o = Self.options
+        o.clsOnUnmasked = false; o.classBalance = false
+        try checkWholeObjective(o)
+    }
+
+    func checkWholeObjective(_ o: PretrainOptions) throws {
         let t = try makeTrainer(o)
         let h = t.model.config.hiddenSize
         // A fixed perturbation: first let a step find one, then hold it.
@@ -86,17 +96,26 @@ final class AliceGradientCheckTests: XCTestCase {
         XCTAssertGreaterThan(losses.maskedTokens, 0)
         XCTAssertGreaterThan(losses.consistency, 0)
         let batch = try XCTUnwrap(t.lastBatch), mlmLabels = try XCTUnwrap(t.lastMLMLabels), q = t.lastCleanProbabilities
+        // The classifier's input: the unmasked sequence with clsOnUnmasked, else the masked one.
+        let clsBatch = try XCTUnwrap(t.lastClassificationBatch)
+        XCTAssertEqual(clsBatch.ids != batch.ids, o.clsOnUnmasked, "the classifier reads the masked batch only without clsOnUnmasked")
+        XCTAssertEqual(t.classWeights != .unweighted, o.classBalance, "labels [1, 0, 1] are reweighted only with classBalance")
         XCTAssertEqual(delta.count, batch.batch * batch.seqLen * h)
         let ws = EncoderWorkspace(config: t.model.config, training: true)
         let cls = try t.model.makeClassifier(), mlm = try t.model.makeMaskedLMHead()
         func loss() throws -> Float {
             var hidden = try t.model.encoder.forward(batch, workspace: ws)
             let lm = try mlm.forward(hidden: hidden, batch: batch, labels: mlmLabels, dropout: nil)
-            let ce = try cls.forward(hidden: hidden, batch: batch, labels: Self.labels, dropout: nil)
-            hidden = try t.model.encoder.forward(batch, workspace: ws, inputPerturbation: delta)
-            let adv = try cls.forward(hidden: hidden, batch: batch, labels: Self.labels, dropout: nil)
-            var scratch = [Float](repeating: 0, count: batch.batch * 2)
-            let kl = VirtualAdversarial.klDivergence(target: q, logits: cls.logits.baseAddress!, rows: batch.batch, classes: 2, weight: 0, dLogits: &scratch)
+            hidden = try t.model.encoder.forward(clsBatch, workspace: ws)
+            // The gold-label terms weighed as the step weighed them (classBalance; unweighted without it).
+            let w = t.classWeights
+            _ = try cls.forward(hidden: hidden, batch: clsBatch, labels: Self.labels, dropout: nil)
+            let ce = w.reweight(logits: cls.logits.baseAddress!, labels: Self.labels, classes: 2, dLogits: cls.logitGradient.baseAddress!)
+            hidden = try t.model.encoder.forward(clsBatch, workspace: ws, inputPerturbation: delta)
+            _ = try cls.forward(hidden: hidden, batch: clsBatch, labels: Self.labels, dropout: nil)
+            let adv = w.reweight(logits: cls.logits.baseAddress!, labels: Self.labels, classes: 2, dLogits: cls.logitGradient.baseAddress!)
+            var scratch = [Float](repeating: 0, count: clsBatch.batch * 2)
+            let kl = VirtualAdversarial.klDivergence(target: q, logits: cls.logits.baseAddress!, rows: clsBatch.batch, classes: 2, weight: 0, dLogits: &scratch)
             return o.mlmWeight * lm + o.clsWeight * ce + o.vatWeight * (adv + kl)
         }
         XCTAssertEqual(try loss(), losses.total, accuracy: 1e-5 * abs(losses.total))

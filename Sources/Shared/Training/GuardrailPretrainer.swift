@@ -8,14 +8,18 @@ import Tokenizers
 /// inputs with their verdicts and minimises a·MLM + b·Alice++ + c·classification.
 ///
 /// One step, in order:
-/// 1. dynamic masking (when a > 0); the classification and Alice++ terms see the same masked sequence, so one
-///    clean pass serves all three terms and masking doubles as input noise;
+/// 1. dynamic masking (when a > 0);
 /// 2. clean forward → MLM loss (tied decoder) and classification loss; p = softmax(clean logits) is kept
-///    as a constant (VAT's stop-gradient);
+///    as a constant (VAT's stop-gradient). With `clsOnUnmasked` (default) the MLM reads a pass over the masked
+///    sequence and classification + Alice++ a second pass over the unmasked one, the input inference sees;
+///    without it one masked pass serves all three terms (cheaper, but the classifier then trains on masked
+///    inputs only: see README "MultiTaskGuard pretraining" for what that costs zero-shot);
 /// 3. Alice++ (when b > 0): a random probe δ₀ of size ξ; forward at x+δ₀, backward of KL(p ‖ p(x+δ₀)) to the
 ///    input embeddings only: one power-iteration step gives the adversarial direction g, and δ = ε·g/‖g‖;
 ///    forward at x+δ, loss CE(y, p(x+δ)) + KL(p ‖ p(x+δ)), backward into the parameter gradients;
 /// 4. backward of the clean terms, clipping, AdamW.
+/// With `classBalance` (default) the gold-label terms (classification, adversarial CE) weigh each row by
+/// `BatchClassWeights` of the global batch, so the classes count equally whatever the corpus's balance.
 /// All passes share one dropout mask set (counter-based), so the KL measures the perturbation only.
 ///
 /// Data-parallel: each rank computes its rows of the global batch; every term's gradient is scaled by the
@@ -32,14 +36,20 @@ public final class GuardrailPretrainer {
     private let classifier: ClassificationHead, perturbedClassifier: ClassificationHead
     private let cleanWS: EncoderWorkspace
     private lazy var perturbedWS = EncoderWorkspace(config: model.config, training: true)
+    /// The MLM's pass over the masked batch when the classifier reads the unmasked one (`clsOnUnmasked`).
+    private lazy var maskedWS = EncoderWorkspace(config: model.config, training: true)
     private let gradWS: EncoderGradientWorkspace
     private var delta = Tensor(zeros: [0])
     private var cleanProbs: [Float] = []
     private let masking: DynamicMasking
+    /// This step's class weights (`classBalance`), for the classification and adversarial CE terms.
+    public private(set) var classWeights = BatchClassWeights.unweighted
 
     /// The last step's inputs after masking, MLM labels, perturbation and clean probabilities (for tests).
     public private(set) var lastBatch: TokenBatch?
     public private(set) var lastMLMLabels: [Int32]?
+    /// The last step's input to the classification and Alice++ terms (the unmasked batch with `clsOnUnmasked`).
+    public private(set) var lastClassificationBatch: TokenBatch?
     public var lastPerturbation: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: delta.data, count: delta.count) }
     public var lastCleanProbabilities: [Float] { cleanProbs }
 
@@ -85,60 +95,81 @@ public final class GuardrailPretrainer {
         }
         guard !encodings.isEmpty else {
             var losses = PretrainLosses()
-            if o.mlmWeight > 0 { losses.maskedTokens = try globalMaskedTokens(0) }
+            losses.maskedTokens = try globalCounts(masked: 0, unsafe: 0).masked
             return losses
         }
         // Fraction of the global batch's rows this rank holds: 1 in one process (scaling by it is then exact).
         let share = Float(encodings.count) / Float(global)
-        var batch = TokenBatch.padded(encodings, pad: tok.special.pad)
+        let unmasked = TokenBatch.padded(encodings, pad: tok.special.pad)
+        var batch = unmasked
         var mlmLabels: [Int32]?
-        var mlmShare: Float = 1, globalMasked = 0
+        var mlmShare: Float = 1, localMasked = 0
         if o.mlmWeight > 0 {
-            let m = masking.apply(to: batch, special: tok.special, vocabSize: c.vocabSize,
+            let m = masking.apply(to: unmasked, special: tok.special, vocabSize: c.vocabSize,
                                   key: RandomSource.key(o.seed, UInt64(stepIndex), 1), firstRow: firstRow)
             batch = m.batch
-            let localMasked = m.labels.reduce(0) { $0 + ($1 != Losses.ignoreIndex ? 1 : 0) }
-            globalMasked = try globalMaskedTokens(localMasked)
+            localMasked = m.labels.reduce(0) { $0 + ($1 != Losses.ignoreIndex ? 1 : 0) }
             if localMasked > 0 { mlmLabels = m.labels }
-            if globalMasked != localMasked { mlmShare = Float(localMasked) / Float(globalMasked) }
         }
-        lastBatch = batch; lastMLMLabels = mlmLabels
+        let counts = try globalCounts(masked: localMasked, unsafe: labels.reduce(0) { $0 + ($1 == 1 ? 1 : 0) })
+        let globalMasked = counts.masked
+        if globalMasked != localMasked, localMasked > 0 { mlmShare = Float(localMasked) / Float(globalMasked) }
+        classWeights = o.classBalance ? BatchClassWeights(unsafeRows: counts.unsafe, rows: global) : .unweighted
+        // What the classifier and Alice++ read: the unmasked sequence (as at inference) or the masked one.
+        let separate = o.clsOnUnmasked && mlmLabels != nil
+        let clsBatch = o.clsOnUnmasked ? unmasked : batch
+        lastBatch = batch; lastClassificationBatch = clsBatch; lastMLMLabels = mlmLabels
         let drop = o.dropout ? DropoutSpec(config: c, seed: RandomSource.key(o.seed, UInt64(stepIndex), 2), firstRow: firstRow) : nil
         cleanWS.dropout = drop
         var losses = PretrainLosses()
 
-        // Clean pass: MLM and classification; their logit gradients are weighted now, backpropagated last.
-        let hidden = try model.encoder.forward(batch, workspace: cleanWS)
+        // Clean pass(es): MLM and classification; their logit gradients are weighted now, backpropagated last.
+        // With `clsOnUnmasked` the MLM reads its own pass over the masked batch (same dropout masks).
+        if separate { maskedWS.dropout = drop }
+        var hidden = try model.encoder.forward(batch, workspace: separate ? maskedWS : cleanWS)
         if let mlmLabels {
             losses.mlm = try mlm.forward(hidden: hidden, batch: batch, labels: mlmLabels, dropout: drop) * mlmShare
             Self.scale(mlm.logitGradient, by: o.mlmWeight * mlmShare)
         }
         losses.maskedTokens = globalMasked
-        losses.classification = try classifier.forward(hidden: hidden, batch: batch, labels: labels, dropout: drop) * share
+        if separate { hidden = try model.encoder.forward(clsBatch, workspace: cleanWS) }
+        losses.classification = try classifier.forward(hidden: hidden, batch: clsBatch, labels: labels, dropout: drop) * share
+        if classWeights != .unweighted {
+            losses.classification = classWeights.reweight(logits: classifier.logits.baseAddress!, labels: labels, classes: 2,
+                                                          dLogits: classifier.logitGradient.baseAddress!) * share
+        }
         Self.scale(classifier.logitGradient, by: o.clsWeight * share)
 
         if o.vatWeight > 0 {
-            let (ce, kl) = try aliceTerm(batch, labels: labels, dropout: drop, stepIndex: stepIndex, batchRow: batchRow, share: share,
+            let (ce, kl) = try aliceTerm(clsBatch, labels: labels, dropout: drop, stepIndex: stepIndex, batchRow: batchRow, share: share,
                                          perturbation: perturbation)
             losses.adversarial = ce * share; losses.consistency = kl * share
         }
         losses.total = o.mlmWeight * losses.mlm + o.clsWeight * losses.classification + o.vatWeight * (losses.adversarial + losses.consistency)
         guard losses.total.isFinite else { return nil }
 
-        gradWS.prepare(for: cleanWS)
-        if o.clsWeight > 0 { classifier.backward(batch: batch, grads: grads, dHidden: gradWS.dHidden.data) }
-        if mlmLabels != nil { mlm.backward(batch: batch, grads: grads, dHidden: gradWS.dHidden.data) }
-        model.encoder.backward(batch, workspace: cleanWS, gradients: gradWS, into: grads)
+        if o.clsWeight > 0 || (mlmLabels != nil && !separate) {
+            gradWS.prepare(for: cleanWS)
+            if o.clsWeight > 0 { classifier.backward(batch: clsBatch, grads: grads, dHidden: gradWS.dHidden.data) }
+            if mlmLabels != nil, !separate { mlm.backward(batch: batch, grads: grads, dHidden: gradWS.dHidden.data) }
+            model.encoder.backward(clsBatch, workspace: cleanWS, gradients: gradWS, into: grads)
+        }
+        if separate {
+            gradWS.prepare(for: maskedWS)
+            mlm.backward(batch: batch, grads: grads, dHidden: gradWS.dHidden.data)
+            model.encoder.backward(batch, workspace: maskedWS, gradients: gradWS, into: grads)
+        }
         return losses
     }
 
-    /// The MLM's masked tokens over every rank's rows of this step (the MLM mean's denominator).
-    private func globalMaskedTokens(_ local: Int) throws -> Int {
-        guard reducer.worldSize > 1 else { return local }
-        // Float counts are exact up to 2^24 masked tokens per step.
-        var n: [Float] = [Float(local)]
+    /// The MLM's masked tokens (the MLM mean's denominator) and the unsafe rows (`classBalance`'s weights) over
+    /// every rank's rows of this step: one reduce, made by every rank whenever either is in use.
+    private func globalCounts(masked: Int, unsafe: Int) throws -> (masked: Int, unsafe: Int) {
+        guard reducer.worldSize > 1, options.mlmWeight > 0 || options.classBalance else { return (masked, unsafe) }
+        // Float counts are exact up to 2^24 per step.
+        var n: [Float] = [Float(masked), Float(unsafe)]
         try reducer.sum(&n)
-        return Int(n[0])
+        return (Int(n[0]), Int(n[1]))
     }
 
     /// Alice++ on the clean pass's batch: finds δ (unless given), then adds share·vatWeight·∇[CE(x+δ) + KL(p ‖ p(x+δ))]
@@ -169,7 +200,11 @@ public final class GuardrailPretrainer {
             VirtualAdversarial.normalize(delta.data, batch: batch, hidden: h, to: options.vatEpsilon)
         }
         let attacked = try model.encoder.forward(batch, workspace: perturbedWS, inputPerturbation: delta.data)
-        let ce = try perturbedClassifier.forward(hidden: attacked, batch: batch, labels: labels, dropout: dropout)
+        var ce = try perturbedClassifier.forward(hidden: attacked, batch: batch, labels: labels, dropout: dropout)
+        if classWeights != .unweighted {
+            ce = classWeights.reweight(logits: perturbedClassifier.logits.baseAddress!, labels: labels, classes: 2,
+                                       dLogits: perturbedClassifier.logitGradient.baseAddress!)
+        }
         let kl = VirtualAdversarial.klDivergence(target: cleanProbs, logits: perturbedClassifier.logits.baseAddress!, rows: rows, classes: 2,
                                                  weight: 1, dLogits: perturbedClassifier.logitGradient.baseAddress!)
         guard (ce + kl).isFinite else { return (ce, kl) }

@@ -62,6 +62,8 @@ public struct TrainingSpecParser: Sendable {
         "steps": "total optimizer steps", "mlm_weight": "MLM weight", "vat_weight": "Alice++ weight",
         "cls_weight": "classification weight", "vat_epsilon": "Alice++ perturbation size", "vat_xi": "Alice++ probe size",
         "mask_rate": "MLM masking rate",
+        "cls_on_unmasked": "classification and Alice++ read the unmasked sequence (default true)",
+        "class_balance": "weigh both classes equally in every global batch (default true)",
         "warmup_ratio": "share of steps warming up the learning rate", "weight_decay": "AdamW weight decay",
         "max_grad_norm": "gradient clipping norm", "max_non_finite_steps": "non-finite losses tolerated in a row",
     ]
@@ -130,6 +132,8 @@ public struct TrainingSpecParser: Sendable {
             if let v = try r.number("vat_epsilon", positive, { $0 > 0 }) { o.vatEpsilon = Float(v) }
             if let v = try r.number("vat_xi", positive, { $0 > 0 }) { o.vatXi = Float(v) }
             if let v = try r.number("mask_rate", "must be in (0, 1)", { $0 > 0 && $0 < 1 }) { o.maskRate = Float(v) }
+            if let v = try r.bool("cls_on_unmasked") { o.clsOnUnmasked = v }
+            if let v = try r.bool("class_balance") { o.classBalance = v }
             spec.pretrain = o
         case .finetune:
             guard let train = try r.path("train") else { throw r.fail("train", "missing: the training samples JSONL") }
