@@ -245,13 +245,10 @@ extension CoordinatorServer {
         if cancelSynthesis(cancel, from: peer, requestID: requestID) { return }
         if let training = trainingJobs[cancel.jobID] {
             if !training.state.isTerminal {
-                stopTraining(training, state: .cancelled, message: cancel.reason.isEmpty ? "cancelled" : "cancelled: \(cancel.reason)")
+                stopTraining(training, state: .cancelled, message: cancelMessage(cancel))
                 logger.info("job \(training.id) cancelled")
             }
-            var reply = Uniguard_V1_CancelReply()
-            reply.jobID = training.id
-            reply.state = training.state.rawValue
-            send(.cancelReply(reply), to: peer, jobID: training.id, replyTo: requestID)
+            sendCancelReply(jobID: training.id, state: training.state, to: peer, requestID: requestID)
             return
         }
         guard let job = jobs[cancel.jobID] else {
@@ -259,13 +256,23 @@ extension CoordinatorServer {
             return
         }
         if !job.state.isTerminal {
-            stopJob(job, state: .cancelled, message: cancel.reason.isEmpty ? "cancelled" : "cancelled: \(cancel.reason)")
+            stopJob(job, state: .cancelled, message: cancelMessage(cancel))
             logger.info("job \(job.id) cancelled")
         }
+        sendCancelReply(jobID: job.id, state: job.state, to: peer, requestID: requestID)
+    }
+
+    /// The message a cancelled job keeps: the canceller's reason when it gave one.
+    func cancelMessage(_ cancel: Uniguard_V1_CancelJob) -> String {
+        cancel.reason.isEmpty ? "cancelled" : "cancelled: \(cancel.reason)"
+    }
+
+    /// Answers `coordinator cancel` with the job's state after the cancel (any kind of job).
+    func sendCancelReply(jobID: String, state: JobState, to peer: Data, requestID: UInt64) {
         var reply = Uniguard_V1_CancelReply()
-        reply.jobID = job.id
-        reply.state = job.state.rawValue
-        send(.cancelReply(reply), to: peer, jobID: job.id, replyTo: requestID)
+        reply.jobID = jobID
+        reply.state = state.rawValue
+        send(.cancelReply(reply), to: peer, jobID: jobID, replyTo: requestID)
     }
 
     func failJob(_ job: JobRuntime, reason: String) {

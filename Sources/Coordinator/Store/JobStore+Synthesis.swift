@@ -2,19 +2,6 @@ import Cluster
 import Foundation
 import GRDB
 
-/// A synthesize job row (kind synthesize).
-struct StoredSynthesisJob {
-    var id: String
-    var specYAML: String
-    var prepared: PreparedSynthesis
-    var state: JobState
-    var submitter: String
-    var createdMs: UInt64
-    var finishedMs: UInt64?
-    var exportPath: String?
-    var message: String?
-}
-
 /// One batch as stored: what it asks for, and once done what it gave.
 struct StoredSynthesisBatch: Equatable {
     var batch: Int
@@ -46,26 +33,12 @@ struct SynthesisBatchOutcome: Equatable {
 /// Synthesize jobs: their rows in `jobs`, batches issued and committed, and the accepted sample lines.
 extension JobStore {
     func insertSynthesisJob(_ job: StoredSynthesisJob, seq: Int) throws {
-        try db.execute("""
-            INSERT INTO jobs(id, seq, kind, spec_yaml, prepared_json, state, submitter, created_ms, search_json)
-            VALUES(?, ?, 'synthesize', ?, ?, ?, ?, ?, '{}')
-            """, [job.id, seq, job.specYAML, try Self.json(job.prepared), job.state.rawValue, job.submitter,
-                  try StoredInteger.signed(job.createdMs, "jobs.created_ms")])
+        try insertJobRow(job, kind: "synthesize", seq: seq)
     }
 
     /// Synthesize jobs, oldest first.
     func loadSynthesisJobs() throws -> [StoredSynthesisJob] {
-        try db.map("""
-            SELECT id, spec_yaml, prepared_json, state, submitter, created_ms, finished_ms, export_path, message
-            FROM jobs WHERE kind = 'synthesize' ORDER BY seq
-            """) { row in
-            StoredSynthesisJob(id: try row.value(0), specYAML: try row.value(1),
-                               prepared: try Self.decode(PreparedSynthesis.self, try row.value(2)),
-                               state: JobState(rawValue: try row.value(3)) ?? .failed, submitter: try row.value(4),
-                               createdMs: try row.unsigned(5, "jobs.created_ms"),
-                               finishedMs: try row.unsignedIfPresent(6, "jobs.finished_ms"), exportPath: try row.value(7),
-                               message: try row.value(8))
-        }
+        try loadJobRows(kinds: ["synthesize"])
     }
 
     func insertSynthesisBatch(job: String, _ b: StoredSynthesisBatch, issuedMs: UInt64) throws {

@@ -2,19 +2,6 @@ import Cluster
 import Foundation
 import GRDB
 
-/// A training job row (kind pretrain or finetune).
-struct StoredTrainingJob {
-    var id: String
-    var specYAML: String
-    var prepared: PreparedTraining
-    var state: JobState
-    var submitter: String
-    var createdMs: UInt64
-    var finishedMs: UInt64?
-    var exportPath: String?
-    var message: String?
-}
-
 /// A committed checkpoint: the step, the generation that wrote it, and its files (content-addressed).
 struct CommittedCheckpoint: Codable, Equatable {
     var step: Int
@@ -36,26 +23,12 @@ struct StoredGeneration: Equatable {
 /// Training jobs: their rows in `jobs`, membership generations and committed checkpoints.
 extension JobStore {
     func insertTrainingJob(_ job: StoredTrainingJob, seq: Int) throws {
-        try db.execute("""
-            INSERT INTO jobs(id, seq, kind, spec_yaml, prepared_json, state, submitter, created_ms, search_json)
-            VALUES(?, ?, ?, ?, ?, ?, ?, ?, '{}')
-            """, [job.id, seq, job.prepared.spec.kind.rawValue, job.specYAML, try Self.json(job.prepared), job.state.rawValue,
-                  job.submitter, try StoredInteger.signed(job.createdMs, "jobs.created_ms")])
+        try insertJobRow(job, kind: job.prepared.spec.kind.rawValue, seq: seq)
     }
 
     /// Training jobs, oldest first.
     func loadTrainingJobs() throws -> [StoredTrainingJob] {
-        try db.map("""
-            SELECT id, spec_yaml, prepared_json, state, submitter, created_ms, finished_ms, export_path, message
-            FROM jobs WHERE kind IN ('pretrain', 'finetune') ORDER BY seq
-            """) { row in
-            StoredTrainingJob(id: try row.value(0), specYAML: try row.value(1),
-                              prepared: try Self.decode(PreparedTraining.self, try row.value(2)),
-                              state: JobState(rawValue: try row.value(3)) ?? .failed, submitter: try row.value(4),
-                              createdMs: try row.unsigned(5, "jobs.created_ms"),
-                              finishedMs: try row.unsignedIfPresent(6, "jobs.finished_ms"), exportPath: try row.value(7),
-                              message: try row.value(8))
-        }
+        try loadJobRows(kinds: ["pretrain", "finetune"])
     }
 
     /// Every job id in submission order with its kind (merge-search and training), for status ordering.

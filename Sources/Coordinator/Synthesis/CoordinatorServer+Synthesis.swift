@@ -289,13 +289,10 @@ extension CoordinatorServer {
     func cancelSynthesis(_ cancel: Uniguard_V1_CancelJob, from peer: Data, requestID: UInt64) -> Bool {
         guard let job = synthesisJobs[cancel.jobID] else { return false }
         if !job.state.isTerminal {
-            stopSynthesis(job, state: .cancelled, message: cancel.reason.isEmpty ? "cancelled" : "cancelled: \(cancel.reason)")
+            stopSynthesis(job, state: .cancelled, message: cancelMessage(cancel))
             logger.info("job \(job.id) cancelled")
         }
-        var reply = Uniguard_V1_CancelReply()
-        reply.jobID = job.id
-        reply.state = job.state.rawValue
-        send(.cancelReply(reply), to: peer, jobID: job.id, replyTo: requestID)
+        sendCancelReply(jobID: job.id, state: job.state, to: peer, requestID: requestID)
         return true
     }
 
