@@ -296,18 +296,27 @@ extension CoordinatorServer {
                 try store.setJobState(job.id, state, finishedMs: job.finishedMs, message: message)
             }
         } catch { storeFailed(error, "job stop") }
-        for workerID in Set(wasLeased.compactMap(\.workerID)) {
-            guard let member = membership.member(workerID) else { continue }
-            var cancel = Uniguard_V1_CancelJob()
-            cancel.jobID = job.id
-            cancel.reason = message
-            send(.cancelJob(cancel), to: member.routingID, jobID: job.id)
-        }
+        tellWorkersToDrop(wasLeased, job: job.id, reason: message)
         forgetJob(job.id)
     }
 
+    /// Tells each worker that held one of `leases` to drop the job's tasks it still runs.
+    func tellWorkersToDrop(_ leases: [TaskLease], job: String, reason: String) {
+        for workerID in Set(leases.compactMap(\.workerID)) { sendCancel(job: job, reason: reason, toWorker: workerID) }
+    }
+
+    /// Tells `workerID`, when connected, to drop the job's `tasks` (every task of the job when empty).
+    func sendCancel(job: String, reason: String, tasks: [String] = [], toWorker workerID: String) {
+        guard let member = membership.member(workerID) else { return }
+        var cancel = Uniguard_V1_CancelJob()
+        cancel.jobID = job
+        cancel.reason = reason
+        cancel.taskIds = tasks.sorted()
+        send(.cancelJob(cancel), to: member.routingID, jobID: job)
+    }
+
     /// Drops a finished job's tasks from the lease table and the failure ledger (they live on in the store).
-    private func forgetJob(_ id: String) {
+    func forgetJob(_ id: String) {
         leases.remove(job: id)
         failures.forgetTasks { $0.hasPrefix(id + "/") }
     }

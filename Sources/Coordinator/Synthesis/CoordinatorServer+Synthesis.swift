@@ -311,14 +311,7 @@ extension CoordinatorServer {
                 try store.setJobState(job.id, state, finishedMs: job.finishedMs, exportPath: job.output.path, message: message)
             }
         } catch { storeFailed(error, "job stop") }
-        for workerID in Set(wasLeased.compactMap(\.workerID)) {
-            guard let member = membership.member(workerID) else { continue }
-            var cancel = Uniguard_V1_CancelJob()
-            cancel.jobID = job.id
-            cancel.reason = message ?? "job done"
-            send(.cancelJob(cancel), to: member.routingID, jobID: job.id)
-        }
-        leases.remove(job: job.id)
-        failures.forgetTasks { $0.hasPrefix(job.id + "/") }
+        tellWorkersToDrop(wasLeased, job: job.id, reason: message ?? "job done")
+        forgetJob(job.id)
     }
 }

@@ -195,14 +195,7 @@ extension CoordinatorServer {
             job.cancelledTasks[rank.taskID] = now
             byWorker[rank.workerID, default: []].append(rank.taskID)
         }
-        for (workerID, tasks) in byWorker {
-            guard let member = membership.member(workerID) else { continue }
-            var cancel = Uniguard_V1_CancelJob()
-            cancel.jobID = job.id
-            cancel.reason = reason
-            cancel.taskIds = tasks.sorted()
-            send(.cancelJob(cancel), to: member.routingID, jobID: job.id)
-        }
+        for (workerID, tasks) in byWorker { sendCancel(job: job.id, reason: reason, tasks: tasks, toWorker: workerID) }
     }
 
     /// A worker left or died: the generations it was a rank of end.
@@ -228,14 +221,9 @@ extension CoordinatorServer {
             job.cancelledTasks[task] = now
             stale[job.id, default: []].append(task)
         }
-        for (jobID, tasks) in stale {
-            guard let member = membership.member(workerID) else { continue }
+        for (jobID, tasks) in stale where membership.member(workerID) != nil {
             logger.info("worker \(workerID) still runs \(tasks.count) task(s) of \(jobID) that are not current (\(tasks.sorted().joined(separator: ", "))); cancelling them")
-            var cancel = Uniguard_V1_CancelJob()
-            cancel.jobID = jobID
-            cancel.reason = "not a task of the job's current generation"
-            cancel.taskIds = tasks.sorted()
-            send(.cancelJob(cancel), to: member.routingID, jobID: jobID)
+            sendCancel(job: jobID, reason: "not a task of the job's current generation", tasks: tasks, toWorker: workerID)
         }
         for id in jobOrder {
             guard let job = trainingJobs[id], let g = job.current else { continue }
