@@ -72,14 +72,8 @@ public enum DropoutKernels {
     /// x[i] = mask[i] ? x[i] * scale : 0 (forward application and backward gradient alike).
     @inline(__always)
     public static func apply(_ x: UnsafeMutablePointer<Float>, mask: UnsafePointer<UInt8>, scale: Float, count n: Int) {
-        var i = 0
-        let sv = V(repeating: scale)
-        while i + 16 <= n {
-            let m = UnsafeRawPointer(mask + i).loadUnaligned(as: SIMD16<UInt8>.self)
-            FastMath.store(FastMath.load(x + i) * V(m) * sv, x + i)
-            i += 16
-        }
-        while i < n { x[i] = mask[i] != 0 ? x[i] * scale : 0; i += 1 }
+        // In place is the out-of-place pass with out == x: each element is read before it is written, at its own index.
+        apply(UnsafePointer(x), mask: mask, scale: scale, count: n, into: x)
     }
 
     /// out = x ∘ mask * scale (leaves x intact: attention keeps the undropped probabilities for backward).
