@@ -7,21 +7,6 @@ import XCTest
 final class DataBenignImporterTests: XCTestCase {
     let policies = ["financial_advice", "legal_advice", "pii", "prompt_injection", "safety", "tax_advice"]
 
-    /// Zips `dir.path/tree` into a wheel (as DataImporterTests does).
-    func wheel(_ dir: DataTempDirectory, name: String) throws -> String {
-        guard let zip = ExternalTool.locate("zip") else { throw TestSupport.unavailable("zip is not installed (apt install zip)") }
-        guard ExternalTool.locate("unzip") != nil else { throw TestSupport.unavailable("unzip is not installed (apt install unzip)") }
-        let path = dir.file(name)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: zip)
-        process.arguments = ["-q", "-r", path, "."]
-        process.currentDirectoryURL = URL(fileURLWithPath: dir.file("tree"))
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        return path
-    }
-
     func gzip(_ path: String) throws {
         guard let gzip = ExternalTool.locate("gzip") else { throw TestSupport.unavailable("gzip is not installed") }
         try ExternalTool.check([gzip, "-f", path])

