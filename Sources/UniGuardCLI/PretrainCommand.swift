@@ -33,6 +33,10 @@ struct PretrainCommand: ParsableCommand {
     var clsOnUnmasked: Bool?
     @Flag(inversion: .prefixedNo, help: "Weigh safe and unsafe rows so both classes count equally in every batch (default on).")
     var classBalance: Bool?
+    @Option(help: "Validation samples (JSONL, e.g. `data split`'s val.jsonl): after training, the decision threshold is chosen on those of the corpus's policies (max F1 with FPR at most --target-fpr), as `uniguard calibrate` does.")
+    var val: String?
+    @Option(help: "False-positive-rate cap for the threshold chosen on --val (0-1).") var targetFpr: Double = 0.05
+    @OptionGroup var policyPack: PolicyPackOption
     @Flag(help: "Skip malformed corpus lines (counted) instead of stopping at the first.") var skipInvalid = false
     @OptionGroup var threads: ThreadOptions
 
@@ -48,6 +52,7 @@ struct PretrainCommand: ParsableCommand {
         if let maskRate { try OptionCheck.require(maskRate > 0 && maskRate < 1, "--mask-rate must be in (0, 1) (got \(maskRate))") }
         try OptionCheck.atLeast(0, checkpointEvery, "--checkpoint-every")
         try OptionCheck.atLeast(1, keepCheckpoints, "--keep-checkpoints")
+        try OptionCheck.require(targetFpr >= 0 && targetFpr <= 1, "--target-fpr must be in [0, 1] (got \(targetFpr))")
     }
 
     /// Explicit options over `start` (defaults, or the checkpoint's settings).
@@ -79,7 +84,8 @@ struct PretrainCommand: ParsableCommand {
         guard opts.mlmWeight + opts.vatWeight + opts.clsWeight > 0 else { throw CommandFailure("at least one loss weight must be positive") }
         let modelDir = try checkpoint?.directory ?? base.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()
         // The final write must not fail after hours of training, nor replace an input.
-        try OutputPath.refuseInputs(out, [("--corpus", corpus)] + (checkpoint == nil ? [("--base", modelDir.path)] : []))
+        try OutputPath.refuseInputs(out, [("--corpus", corpus)] + (checkpoint == nil ? [("--base", modelDir.path)] : []) + (val.map { [("--val", $0)] } ?? []))
+        if let val, !FileManager.default.isReadableFile(atPath: val) { throw CommandFailure("--val \(val): no such readable file") }
         try OutputPath.requireModelDirectory(out)
         try TrainingLimits.checkPositions(maxLength: opts.maxLength, model: modelDir)
         let index = try CorpusIndex(path: corpus, skipInvalid: skipInvalid)
@@ -105,6 +111,11 @@ struct PretrainCommand: ParsableCommand {
         note(String(format: "pretrain: mean loss over this run %.4f (MLM %.4f, classification %.4f, adversarial CE %.4f, KL %.4f)",
                     mean.total, mean.mlm, mean.classification, mean.adversarial, mean.consistency))
         try run.saveModel(to: outURL, policies: policies, corpusName: corpus)
+        if let val {
+            // The pretraining policies only: a policy left out of the corpus must stay unseen for zero-shot use.
+            try ValidationCalibration.apply(modelDirectory: outURL, val: val, policies: nil, pack: policyPack.policies,
+                                            targetFPR: targetFpr, skipInvalid: skipInvalid)
+        }
         note("wrote \(out) (a MultiTaskGuard: classify with --policy FILE.yaml|ID)")
     }
 }

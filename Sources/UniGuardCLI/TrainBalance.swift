@@ -12,9 +12,9 @@ extension FinetuneSettings.Balance: ExpressibleByArgument {}
 
 extension FinetuneSettings.Balance {
     /// Sets the model's threshold on validation (max F1 with FPR ≤ target) and says what it chose.
-    static func calibrate(_ model: GuardModel, validation: [(text: String, unsafe: Bool)], targetFPR: Double) {
+    static func calibrate(_ model: GuardModel, validation: [(text: String, unsafe: Bool)], targetFPR: Double, data: String?) {
         do {
-            guard let c = try GuardCalibrator.calibrate(model, validation: validation, targetFPR: targetFPR) else {
+            guard let c = try GuardCalibrator.calibrate(model, validation: validation, targetFPR: targetFPR, data: data) else {
                 note("threshold: left at \(model.metadata.threshold) (calibration needs validation samples of both labels)")
                 return
             }

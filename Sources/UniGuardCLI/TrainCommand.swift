@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
                 note(String(format: "epoch %d: train loss %.4f", e.epoch, e.trainLoss))
             }
         }, onCheckpoint: { dir, _ in note("checkpoint: \(dir.path)") })
-        TrainBalance.calibrate(model, validation: job.validation, targetFPR: targetFpr)
+        TrainBalance.calibrate(model, validation: job.validation, targetFPR: targetFpr, data: val)
         // The checkpoints stay beside the model so the run can still be resumed or inspected.
         try run.saveModel(to: outURL)
         note("wrote \(out)")

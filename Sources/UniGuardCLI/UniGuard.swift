@@ -9,7 +9,7 @@ struct UniGuard: ParsableCommand {
         commandName: "uniguard",
         abstract: "Train, merge and serve small guardrail classifiers.",
         version: UniGuardVersion.description,
-        subcommands: [Doctor.self, TokenizeCommand.self, EmbedCommand.self, SimilarityCommand.self, DataCommand.self, CorpusCommand.self, TrainCommand.self, PretrainCommand.self, ClassifyCommand.self, EvalCommand.self, MergeCommand.self, MergeSearchCommand.self, SynthesizeCommand.self, BenchCommand.self, ServeCommand.self]
+        subcommands: [Doctor.self, TokenizeCommand.self, EmbedCommand.self, SimilarityCommand.self, DataCommand.self, CorpusCommand.self, TrainCommand.self, PretrainCommand.self, CalibrateCommand.self, ClassifyCommand.self, EvalCommand.self, MergeCommand.self, MergeSearchCommand.self, SynthesizeCommand.self, BenchCommand.self, ServeCommand.self]
     )
 
     static func main() {

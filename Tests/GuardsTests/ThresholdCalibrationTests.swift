@@ -10,17 +10,19 @@ final class ThresholdCalibrationTests: XCTestCase {
         let unsafe = [true, true, true, true, false, false, false, false, false, false]
         // No cap (FPR ≤ 1): best F1 is at 0.3 (tp 4, fp 2: F1 0.8) vs 0.6 (tp 3, fp 1: F1 0.75).
         let free = try XCTUnwrap(ThresholdCalibration.choose(scores: scores, unsafe: unsafe, targetFPR: 1))
-        XCTAssertEqual(free.threshold, 0.3)
+        XCTAssertEqual(free.threshold, 0.25, accuracy: 1e-6)
         XCTAssertEqual(free.counts, ConfusionCounts(tp: 4, fp: 2, tn: 4, fn: 0))
         // Cap 1/6: at most one false positive, so 0.6 (tp 3, fp 1).
         let capped = try XCTUnwrap(ThresholdCalibration.choose(scores: scores, unsafe: unsafe, targetFPR: 0.17))
-        XCTAssertEqual(capped.threshold, 0.6)
+        XCTAssertEqual(capped.threshold, 0.55, accuracy: 1e-6)
         XCTAssertEqual(capped.counts, ConfusionCounts(tp: 3, fp: 1, tn: 5, fn: 1))
         XCTAssertTrue(capped.metCap)
         // Cap 0: no false positive at all, so 0.8 (tp 2).
         let strict = try XCTUnwrap(ThresholdCalibration.choose(scores: scores, unsafe: unsafe, targetFPR: 0))
-        XCTAssertEqual(strict.threshold, 0.8)
+        XCTAssertEqual(strict.threshold, 0.75, accuracy: 1e-6)
         XCTAssertEqual(strict.fpr, 0)
+        // The threshold sits midway between the lowest score flagged and the next lower one.
+        XCTAssertEqual(ThresholdCalibration.choose(scores: [0.9, 0.1], unsafe: [true, false], targetFPR: 0)?.threshold ?? 0, 0.5, accuracy: 1e-6)
         // The chosen threshold reproduces its counts.
         XCTAssertEqual(ConfusionCounts(scores: scores, unsafe: unsafe, threshold: capped.threshold), capped.counts)
     }
@@ -29,7 +31,7 @@ final class ThresholdCalibrationTests: XCTestCase {
         // The top score is safe: any threshold with recall > 0 has FPR ≥ 1/2.
         let c = try XCTUnwrap(ThresholdCalibration.choose(scores: [0.9, 0.8, 0.1], unsafe: [false, true, false], targetFPR: 0.05))
         XCTAssertFalse(c.metCap)
-        XCTAssertEqual(c.threshold, 0.8)
+        XCTAssertEqual(c.threshold, 0.45, accuracy: 1e-6)
         XCTAssertEqual(c.counts, ConfusionCounts(tp: 1, fp: 1, tn: 1, fn: 0))
     }
 
@@ -39,7 +41,7 @@ final class ThresholdCalibrationTests: XCTestCase {
         XCTAssertNil(ThresholdCalibration.choose(scores: [0.1, 0.9], unsafe: [false, true], targetFPR: .nan))
         // Tied scores move together: 0.5 holds one safe and one unsafe.
         let c = try XCTUnwrap(ThresholdCalibration.choose(scores: [0.5, 0.5, 0.9], unsafe: [true, false, true], targetFPR: 0))
-        XCTAssertEqual(c.threshold, 0.9)
+        XCTAssertEqual(c.threshold, 0.7, accuracy: 1e-6)
     }
 
     func testCategoryRates() {
@@ -64,6 +66,8 @@ final class GuardCalibratorTests: XCTestCase {
         XCTAssertEqual(model.metadata.threshold, c.threshold)
         let report = try Evaluator(model: model).evaluate(items)
         XCTAssertEqual(report.counts, c.counts, "eval at the stored threshold sees the calibration's counts")
+        let oneByOne = try Evaluator(model: model).evaluate(items, perSampleLatency: true)
+        XCTAssertEqual(oneByOne.counts, c.counts, "batch-1 scoring (uniguard eval) sees them too")
         if c.metCap { XCTAssertLessThanOrEqual(c.fpr, 0.1) }
         XCTAssertNil(try GuardCalibrator.calibrate(model, validation: items.filter { !$0.unsafe }, targetFPR: 0.1))
     }

@@ -94,4 +94,51 @@ final class PretrainCLITests: XCTestCase {
         XCTAssertEqual(kept, ["step-0000006", "step-0000008"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/model.safetensors"))
     }
+    /// `pretrain --val` chooses the threshold on the pretraining policies only (a held-out policy stays unseen);
+    /// `calibrate` recalibrates on named policies, keeps uniguard.json's other keys, and `eval` reproduces its counts.
+    func testPretrainValAndCalibrateChooseTheThresholdOnSeenPolicies() throws {
+        let base = try tinyBase(), samples = try writeSamples(), corpus = work + "/corpus.jsonl", out = work + "/mtg"
+        try uniguard(["corpus", "build", "--data", samples, "--out", corpus, "--exclude-policy", "toxicity", "--no-embedding-dedup"])
+        let trained = try uniguard(["pretrain", "--base", base, "--corpus", corpus, "--out", out, "--steps", "4", "--batch", "4",
+                                    "--max-length", "32", "--checkpoint-every", "0", "--val", samples, "--target-fpr", "0.2"])
+        XCTAssertTrue(trained.err.contains("chosen on 36 validation samples of 3 policies"), trained.err)
+        func stored() throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/uniguard.json"))) as? [String: Any] ?? [:]
+        }
+        var meta = try stored()
+        var cal = try XCTUnwrap(meta["calibration"] as? [String: Any])
+        XCTAssertEqual(cal["policies"] as? [String], ["financial_advice", "medical_advice", "prompt_injection"])
+        XCTAssertEqual(cal["samples"] as? Int, 36)
+        XCTAssertEqual(cal["target_fpr"] as? Double, 0.2)
+        XCTAssertNotNil(meta["pretraining"], "pretraining provenance must survive the rewrite")
+
+        // Recalibrate on the held-out policy alone (what a user does once they have its labels), plain max F1.
+        let toxicity = try uniguard(["calibrate", "--model", out, "--val", samples, "--policy", "toxicity", "--target-fpr", "1"])
+        XCTAssertTrue(toxicity.err.contains("chosen on 12 validation samples of 1 policies"), toxicity.err)
+        meta = try stored()
+        cal = try XCTUnwrap(meta["calibration"] as? [String: Any])
+        XCTAssertEqual(cal["policies"] as? [String], ["toxicity"])
+        XCTAssertNotNil(meta["pretraining"])
+        // The stored threshold reproduces the stored figures when `eval` scores the same samples.
+        let evaluated = try uniguard(["eval", "--model", out, "--data", samples, "--policy", "toxicity", "--json"])
+        let results = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(evaluated.out.utf8)) as? [String: Any])?["results"] as? [[String: Any]])
+        XCTAssertEqual(results.first?["threshold"] as? Double ?? -1, meta["threshold"] as? Double ?? -2, accuracy: 1e-6)
+        for key in ["precision", "recall", "f1", "fpr"] {
+            XCTAssertEqual(results.first?[key] as? Double ?? -1, cal[key] as? Double ?? -2, accuracy: 1e-9, key)
+        }
+
+        // Hostile inputs: one label only, a cap out of range, a multi-policy model that does not say what it saw.
+        let safeOnly = work + "/safe.jsonl"
+        try #"{"policy":"toxicity","prompt":"bread music","label":"safe","source":"test"}"#.appending("\n").write(toFile: safeOnly, atomically: true, encoding: .utf8)
+        let oneLabel = try uniguard(["calibrate", "--model", out, "--val", safeOnly, "--policy", "toxicity"], expect: 1)
+        XCTAssertTrue(oneLabel.err.contains("both labels") && oneLabel.err.contains(safeOnly), oneLabel.err)
+        let cap = try uniguard(["calibrate", "--model", out, "--val", samples, "--target-fpr", "2"], expect: 64)
+        XCTAssertTrue(cap.err.contains("--target-fpr"), cap.err)
+        meta.removeValue(forKey: "pretraining")
+        try JSONSerialization.data(withJSONObject: meta).write(to: URL(fileURLWithPath: out + "/uniguard.json"))
+        let unseen = try uniguard(["calibrate", "--model", out, "--val", samples], expect: 1)
+        XCTAssertTrue(unseen.err.contains("--policy ID"), unseen.err)
+        let missing = try uniguard(["pretrain", "--base", base, "--corpus", corpus, "--out", work + "/m2", "--steps", "2", "--val", work + "/nope.jsonl"], expect: 1)
+        XCTAssertTrue(missing.err.contains("nope.jsonl"), missing.err)
+    }
 }

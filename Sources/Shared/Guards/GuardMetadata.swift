@@ -35,6 +35,32 @@ public struct GuardMetadata: Codable, Sendable, Equatable {
         }
     }
 
+    /// How `threshold` was chosen on validation samples (`uniguard train --val`, `uniguard calibrate`).
+    public struct Calibration: Codable, Sendable, Equatable {
+        /// The FPR cap the threshold was chosen under, and whether it was reachable.
+        public var targetFPR: Double
+        public var metCap: Bool
+        /// The validation file, its samples used and their policies (a MultiTaskGuard's seen policies).
+        public var data: String?
+        public var samples: Int
+        public var policies: [String]
+        /// Figures on those samples at the chosen threshold.
+        public var precision: Double
+        public var recall: Double
+        public var f1: Double
+        public var fpr: Double
+
+        enum CodingKeys: String, CodingKey {
+            case data, samples, policies, precision, recall, f1, fpr
+            case targetFPR = "target_fpr", metCap = "met_cap"
+        }
+
+        public init(_ c: ThresholdCalibration, data: String?, samples: Int, policies: [String]) {
+            targetFPR = c.targetFPR; metCap = c.metCap; self.data = data; self.samples = samples; self.policies = policies
+            precision = c.counts.precision; recall = c.counts.recall; f1 = c.counts.f1; fpr = c.fpr
+        }
+    }
+
     public var format = 1
     public var policy: String
     /// The policy text used after `Instruct:` (also kept for prompt-format models, for display and merging).
@@ -48,9 +74,11 @@ public struct GuardMetadata: Codable, Sendable, Equatable {
     public var baseModelSHA256: String?
     public var recipe: Recipe?
     public var validationF1: Double?
+    /// Absent in files written before calibration was recorded, and when the threshold was never calibrated.
+    public var calibration: Calibration?
 
     enum CodingKeys: String, CodingKey {
-        case format, policy, instruction, labels, threshold, recipe, head
+        case format, policy, instruction, labels, threshold, recipe, head, calibration
         case inputFormat = "input_format", maxLength = "max_length", baseModelSHA256 = "base_model_sha256"
         case validationF1 = "validation_f1"
     }

@@ -1,8 +1,10 @@
 /// Chooses a guard's decision threshold on validation scores: the threshold with the highest F1 among
 /// those whose false-positive rate is at most `targetFPR` (a guard that blocks benign traffic cannot be
 /// deployed, so the cap comes first). When no threshold below 1 meets the cap with any recall, the one
-/// with the lowest FPR is taken and `metCap` is false. Candidate thresholds are the distinct scores
-/// themselves (a verdict is `score >= threshold`), so the result reproduces the validation counts exactly.
+/// with the lowest FPR is taken and `metCap` is false. Candidate cuts lie between distinct scores (a verdict is
+/// `score >= threshold`); the threshold is the midpoint between the lowest score flagged and the next lower one, so
+/// it reproduces the validation counts exactly and still does when the same inputs are scored in another batch
+/// shape (batch-1 `eval` vs batched calibration differ in the last bits).
 public struct ThresholdCalibration: Sendable, Equatable {
     /// The chosen threshold.
     public let threshold: Float
@@ -40,7 +42,10 @@ public struct ThresholdCalibration: Sendable, Equatable {
         let pick = best.map { (threshold: $0.threshold, tp: $0.tp, fp: $0.fp, met: true) }
             ?? lowestFPR.map { (threshold: $0.threshold, tp: $0.tp, fp: $0.fp, met: false) }
         guard let pick else { return nil }
+        let below = scores.lazy.filter { $0 < pick.threshold }.max()
+        let mid = below.map { $0 + (pick.threshold - $0) / 2 }
+        let threshold = mid.map { $0 > below! && $0 <= pick.threshold ? $0 : pick.threshold } ?? pick.threshold
         let counts = ConfusionCounts(tp: pick.tp, fp: pick.fp, tn: negatives - pick.fp, fn: positives - pick.tp)
-        return ThresholdCalibration(threshold: pick.threshold, counts: counts, targetFPR: targetFPR, metCap: pick.met)
+        return ThresholdCalibration(threshold: threshold, counts: counts, targetFPR: targetFPR, metCap: pick.met)
     }
 }
