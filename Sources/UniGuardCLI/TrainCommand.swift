@@ -46,7 +46,7 @@ struct TrainCommand: ParsableCommand {
         var s = FinetuneSettings(train: train, policy: policy)
         s.base = base; s.val = val; s.policies = policyPack.policies; s.epochs = epochs; s.mode = mode; s.input = input; s.head = head
         s.batch = batch; s.lr = lr; s.maxLength = maxLength; s.seed = seed; s.dropout = !noDropout; s.checkpointEvery = checkpointEvery
-        s.skipInvalid = skipInvalid; s.balance = balance
+        s.skipInvalid = skipInvalid; s.balance = balance; s.targetFPR = targetFpr
         return s
     }
 
@@ -71,6 +71,8 @@ struct TrainCommand: ParsableCommand {
         }
         let run = try FinetuneRun(model: model, options: settings.options, examples: job.examples, validation: job.validation,
                                   output: checkpointEvery > 0 ? outURL : nil)
+        run.targetFPR = targetFpr
+        run.validationSource = val
         if let checkpoint {
             try run.resume(from: checkpoint)
             note("train: resuming from \(checkpoint.directory.path) at step \(checkpoint.step)/\(run.totalSteps)")
@@ -84,7 +86,7 @@ struct TrainCommand: ParsableCommand {
                 note(String(format: "epoch %d: train loss %.4f", e.epoch, e.trainLoss))
             }
         }, onCheckpoint: { dir, _ in note("checkpoint: \(dir.path)") })
-        TrainBalance.calibrate(model, validation: job.validation, targetFPR: targetFpr, data: val)
+        TrainBalance.report(run.calibration, model: model, hasValidation: !job.validation.isEmpty)
         // The checkpoints stay beside the model so the run can still be resumed or inspected.
         try run.saveModel(to: outURL)
         note("wrote \(out)")

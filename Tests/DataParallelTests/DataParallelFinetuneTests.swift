@@ -20,6 +20,8 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
         var step: Int
         /// Each epoch's validation confusion counts (tp, fp, tn, fn).
         var validation: [[Int]]
+        /// The threshold chosen on validation at the last step (0.5 when the run stopped early).
+        var threshold: Float
     }
 
     var base: URL!
@@ -45,10 +47,12 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
         let validation = TestSupport.tinyExamples(11, seed: 9).map { (text: $0.text, unsafe: $0.label == 1) }
         let run = try FinetuneRun(model: model, options: options, examples: examples, validation: validation, output: output, reducer: reducer)
         if let checkpoint { try run.resume(from: checkpoint) }
+        run.targetFPR = 0.3
         var losses: [Double] = []
         let summaries = try run.run(onProgress: { losses.append($0.loss) })
         return RankResult(params: model.params.values.array, losses: losses, step: run.step,
-                          validation: summaries.map { s in s.validation.map { [$0.counts.tp, $0.counts.fp, $0.counts.tn, $0.counts.fn] } ?? [] })
+                          validation: summaries.map { s in s.validation.map { [$0.counts.tp, $0.counts.fp, $0.counts.tn, $0.counts.fn] } ?? [] },
+                          threshold: model.metadata.threshold)
     }
 
     func ranks(_ size: Int, _ o: TrainingOptions, name: String, output: URL? = nil, resume: URL? = nil) throws -> [RankResult] {
@@ -70,7 +74,10 @@ final class DataParallelFinetuneTests: DataParallelTestCase {
         for r in many {
             XCTAssertEqual(r.losses, many[0].losses, "every rank reports the same global loss")
             XCTAssertEqual(r.validation, one.validation, "validation scored in shares gives the one-process counts on every rank")
+            XCTAssertEqual(r.threshold, many[0].threshold, "every rank chooses the same threshold")
         }
+        XCTAssertNotEqual(one.threshold, 0.5, "the last step calibrates the threshold")
+        XCTAssertEqual(one.threshold, many[0].threshold, accuracy: 1e-3)
         XCTAssertEqual(one.validation.count, 2)
         XCTAssertEqual(one.validation.first?.reduce(0, +), 11)
         for (a, b) in zip(one.losses, many[0].losses) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(a))) }

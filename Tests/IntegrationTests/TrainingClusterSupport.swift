@@ -57,7 +57,7 @@ struct TrainingFixture {
         let out = root + "/" + name
         let run = try ProcessRun(bin + "/uniguard", ["train", "--base", base, "--policy", "prompt_injection", "--train", samples, "--out", out,
                                                      "--epochs", String(epochs), "--batch", String(batch), "--max-length", "32",
-                                                     "--seed", "3", "--lr", "0.001"] + Self.threads,
+                                                     "--seed", "3", "--lr", "0.001", "--val", samples, "--target-fpr", "0.2"] + Self.threads,
                                  environment: ["UNIGUARD_POLICIES": ClusterBinaries.packageRoot.appendingPathComponent("policies").path])
         guard run.status == 0 else { throw TestFailure("uniguard train failed: \(run.err)") }
         return out
@@ -95,6 +95,8 @@ struct TrainingFixture {
             name: \(name)
             base: tiny
             train: samples.jsonl
+            val: samples.jsonl
+            target_fpr: 0.2
             policy: prompt_injection
             epochs: \(epochs)
             batch: \(batch)

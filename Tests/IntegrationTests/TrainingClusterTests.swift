@@ -90,6 +90,15 @@ final class TrainingClusterTests: XCTestCase {
         print("finetune 2 workers vs one process: max |Δparam| = \(difference) (training moved parameters by up to \(moved))")
         XCTAssertLessThanOrEqual(difference, Self.tolerance)
         XCTAssertGreaterThan(moved, 10 * Self.tolerance)
+        // The exported model carries the threshold chosen on validation at the last step, as `uniguard train`'s does.
+        func metadata(_ dir: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/uniguard.json"))) as? [String: Any] ?? [:]
+        }
+        let exported = try metadata(output), mine = try metadata(local)
+        let calibration = try XCTUnwrap(exported["calibration"] as? [String: Any], "\(exported)")
+        XCTAssertEqual(calibration["target_fpr"] as? Double, 0.2)
+        XCTAssertEqual(calibration["samples"] as? Int, (mine["calibration"] as? [String: Any])?["samples"] as? Int)
+        XCTAssertEqual(exported["threshold"] as? Double ?? -1, mine["threshold"] as? Double ?? -2, accuracy: 1e-3)
     }
 
     /// kill -9 of a rank: the survivors re-rendezvous from the last committed checkpoint and end on the undisturbed

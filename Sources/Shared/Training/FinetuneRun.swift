@@ -34,6 +34,13 @@ public final class FinetuneRun {
     private var orderEpoch = 0, order: [Int] = []
     /// The last epoch's validation F1 (recorded in the saved model's metadata).
     public private(set) var lastValidationF1: Double?
+    /// When set, the last step's validation scores choose the decision threshold (max F1 with FPR at most this)
+    /// before the final checkpoint is written, so a cluster job's exported model carries it as `uniguard train`'s does.
+    public var targetFPR: Double?
+    /// The validation file's name, recorded in the model's calibration block.
+    public var validationSource: String?
+    /// The calibration the last step chose (nil: no validation, a missing label, or no `targetFPR`).
+    public private(set) var calibration: ThresholdCalibration?
 
     public init(trainer: TaskGuardTrainer, examples: [TaskGuardTrainer.Example], validation: [(text: String, unsafe: Bool)] = [],
                 output: URL? = nil, reducer: any GradientReducer = SingleProcessReducer()) throws {
@@ -143,8 +150,11 @@ public final class FinetuneRun {
                                         samplesPerSecond: Double(samples) / elapsed, elapsedSeconds: elapsed,
                                         tokensPerSecond: tokens / elapsed))
             if step % perEpoch == 0 {
-                let report = try validate()
+                let scores = try validationScores()
+                let report = scores.map { EvaluationReport.from(scores: $0, unsafe: validation.map(\.unsafe), threshold: trainer.model.metadata.threshold,
+                                                                 seconds: [Double](repeating: 0, count: $0.count)) }
                 if let report { lastValidationF1 = report.f1 }
+                if step == total, let scores, let targetFPR { calibrate(scores, targetFPR: targetFPR) }
                 let summary = EpochSummary(epoch: epoch, trainLoss: epochLossSteps == 0 ? .nan : epochLossSum / Double(epochLossSteps),
                                            validation: report, skippedSteps: epochSkipped)
                 summaries.append(summary)
@@ -172,13 +182,23 @@ public final class FinetuneRun {
         try AtomicDirectory.write(out, carryingOver: ["checkpoints"]) { try model.write(into: $0) }
     }
 
-    /// The validation report. With several ranks each scores its share of the samples and the scores are summed
-    /// (each slot is written by one rank, so the sum is exact): every rank gets the same report, and none waits
+    /// Sets the model's threshold (and its calibration record) from the last step's validation scores; every rank
+    /// holds the same scores, so every rank chooses the same threshold.
+    private func calibrate(_ scores: [Float], targetFPR: Double) {
+        let model = trainer.model
+        guard let c = ThresholdCalibration.choose(scores: scores, unsafe: validation.map(\.unsafe), targetFPR: targetFPR) else { return }
+        model.metadata.threshold = c.threshold
+        model.metadata.calibration = GuardMetadata.Calibration(c, data: validationSource, samples: scores.count, policies: [model.metadata.policy])
+        calibration = c
+    }
+
+    /// Each validation sample's score. With several ranks each scores its share of the samples and the scores are summed
+    /// (each slot is written by one rank, so the sum is exact): every rank gets the same scores, and none waits
     /// in the next step's reduce while one rank scores everything. A failure on any rank fails every rank.
-    private func validate() throws -> EvaluationReport? {
+    private func validationScores() throws -> [Float]? {
         guard !validation.isEmpty else { return nil }
         let model = trainer.model
-        guard reducer.worldSize > 1 else { return try Evaluator(model: model).evaluate(validation) }
+        guard reducer.worldSize > 1 else { return try model.scores(inputs: validation.map(\.text)) }
         let n = validation.count
         let mine = BatchPartition.range(batch: n, rank: reducer.rank, worldSize: reducer.worldSize)
         var scores = [Float](repeating: 0, count: n + 1)  // the last slot counts the ranks that failed
@@ -193,8 +213,7 @@ public final class FinetuneRun {
         try reducer.sum(&scores)
         if let failure { throw failure }
         guard scores[n] == 0 else { throw TrainingError.noData("validation failed on another rank (its log says why)") }
-        return EvaluationReport.from(scores: Array(scores[..<n]), unsafe: validation.map(\.unsafe), threshold: model.metadata.threshold,
-                                     seconds: [Double](repeating: 0, count: n))
+        return Array(scores[..<n])
     }
 
     private func pruneCheckpoints(_ output: URL) {

@@ -27,6 +27,8 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     public var skipInvalid = false
     /// How the labels are balanced before fitting (default: oversample the minority label).
     public var balance: Balance = .oversample
+    /// The decision threshold is chosen on `val` at the end: max F1 with false-positive rate at most this.
+    public var targetFPR = 0.05
 
     /// `balance`: oversample repeats the minority label until both are equally frequent (GuardData.ClassBalance).
     public enum Balance: String, Codable, Sendable, CaseIterable { case oversample, none }
@@ -36,6 +38,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case base, train, val, policy, policies, epochs, mode, input, head, batch, lr, seed, dropout
         case maxLength = "max_length", checkpointEvery = "checkpoint_every", skipInvalid = "skip_invalid", balance
+        case targetFPR = "target_fpr"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -57,6 +60,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? checkpointEvery
         skipInvalid = try c.decodeIfPresent(Bool.self, forKey: .skipInvalid) ?? skipInvalid
         balance = try c.decodeIfPresent(Balance.self, forKey: .balance) ?? balance
+        targetFPR = try c.decodeIfPresent(Double.self, forKey: .targetFPR) ?? targetFPR
     }
 
     /// The trainer's options for these settings.
@@ -75,6 +79,7 @@ public struct FinetuneSettings: Codable, Sendable, Equatable {
         if !(lr > 0 && lr.isFinite) { out.append("lr must be a positive number (got \(lr))") }
         if !(2...100_000).contains(maxLength) { out.append("max_length must be in 2...100000 (got \(maxLength))") }
         if checkpointEvery < 0 { out.append("checkpoint_every must be 0 or more (got \(checkpointEvery))") }
+        if !(targetFPR >= 0 && targetFPR <= 1) { out.append("target_fpr must be in [0, 1] (got \(targetFPR))") }
         if policy.isEmpty { out.append("policy must name a policy of the pack") }
         return out
     }

@@ -125,6 +125,7 @@ struct TrainTaskRunner {
             json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         }
         var settings = try decode(FinetuneSettings.self, json)
+        let validationName = settings.val.map { ($0 as NSString).lastPathComponent }
         // The data comes from the blobs of the task (paths in the settings are the coordinator's).
         settings.train = try dataPath(task.shard, size: task.shardSizeBytes, what: "training samples")
         settings.val = task.validation.corpusHash.isEmpty ? nil
@@ -148,6 +149,8 @@ struct TrainTaskRunner {
         let run = try FinetuneRun(model: job.model, options: options, examples: job.examples, validation: job.validation,
                                   output: output, reducer: reducer)
         if let resume { try run.resume(from: resume) }
+        run.targetFPR = settings.targetFPR
+        run.validationSource = validationName
         guard run.step == Int(task.step) else {
             throw WorkerError("the start checkpoint is at step \(run.step) but the task starts at step \(task.step)")
         }

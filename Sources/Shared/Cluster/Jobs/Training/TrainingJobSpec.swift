@@ -73,6 +73,7 @@ public struct TrainingSpecParser: Sendable {
         "head": "mean | cls", "policies": "policy pack directory (default: the bundled policies/)",
         "skip_invalid": "skip malformed sample lines instead of refusing the job",
         "balance": "oversample (repeat the minority label until both are equally frequent; default) | none",
+        "target_fpr": "decision threshold: max validation F1 with false-positive rate at most this (default 0.05; needs val)",
     ]
 
     /// Parses YAML text; `source` names it in errors and `baseDirectory` anchors relative paths.
@@ -159,6 +160,7 @@ public struct TrainingSpecParser: Sendable {
             f.checkpointEvery = checkpointEvery ?? 100
             if let v = try r.bool("skip_invalid") { f.skipInvalid = v }
             if let v = try r.choice("balance", FinetuneSettings.Balance.allCases.map(\.rawValue)) { f.balance = FinetuneSettings.Balance(rawValue: v)! }
+            if let v = try r.number("target_fpr", "must be in [0, 1]", { (0...1).contains($0) }) { f.targetFPR = v }
             if let problem = f.problems().first { throw r.fail("(settings)", problem) }
             spec.finetune = f
         }
