@@ -46,6 +46,15 @@ final class TrainingClusterTests: XCTestCase {
         for file in ["config.json", "vocab.txt", "uniguard.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(output)/\(file)"), "the exported model lacks \(file)")
         }
+        // The export records what `uniguard pretrain` records: the corpus's policies (what `calibrate` reads) and the recipe.
+        func metadata(_ dir: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/uniguard.json"))) as? [String: Any] ?? [:]
+        }
+        let exported = try metadata(output), mine = try metadata(local)
+        let policies = ((exported["pretraining"] as? [String: Any])?["policies"] as? [String]) ?? []
+        XCTAssertFalse(policies.isEmpty, "\(exported)")
+        XCTAssertEqual(policies, (mine["pretraining"] as? [String: Any])?["policies"] as? [String])
+        XCTAssertEqual((exported["recipe"] as? [String: Any])?["trainSHA256"] as? String ?? "-", (mine["recipe"] as? [String: Any])?["trainSHA256"] as? String)
         // Neither worker holds the corpus whole: only the records its rank read, fetched by byte range.
         for worker in ["w1", "w2"] {
             let held = try fixture.corpusBytesCached(worker: worker)

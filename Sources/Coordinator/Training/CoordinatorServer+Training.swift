@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Guards
 import Runtime
 
 /// Training jobs (issue 12, TRAINING-CONTRACT.md): submission, generations of ranks, their leases, results and
@@ -325,13 +326,28 @@ extension CoordinatorServer {
         let sources = final.files.filter { !PreparedTraining.trainerStateFiles.contains($0.name) }
             .map { (name: $0.name, path: checkpointStore.path($0.hash)) }
         logger.info("\(job.id): exporting the step \(final.step) model to \(output)")
+        let prepared = job.prepared, logger = self.logger, jobID = job.id
         exports.start(jobID: job.id, output: output) {
             try AtomicDirectory.write(URL(fileURLWithPath: output)) { tmp in
                 for file in sources {
                     try FileManager.default.copyItem(atPath: file.path, toPath: tmp.appendingPathComponent(file.name).path)
                 }
+                // Rank 0 wrote uniguard.json; one the provenance cannot be added to is exported as it came, and said so.
+                do { try Self.recordPretrainingProvenance(prepared, in: tmp) } catch {
+                    logger.warning("\(jobID): the exported uniguard.json lacks the pretraining provenance (\(error))")
+                }
             }
         }
+    }
+
+    /// A pretrain job's model gets the uniguard.json provenance `uniguard pretrain` writes (recipe, settings, the
+    /// corpus's policies), which a checkpoint lacks: `uniguard calibrate` reads the policies to stay off held-out ones.
+    static func recordPretrainingProvenance(_ prepared: PreparedTraining, in dir: URL) throws {
+        guard let p = prepared.pretrainingProvenance else { return }
+        var meta = try GuardMetadata.load(directory: dir)
+        let stored = (try? JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(GuardMetadata.fileName)))) as? [String: Any] ?? [:]
+        meta.recipe = p.recipe
+        try meta.save(directory: dir, preserving: stored.merging(p.extra) { _, new in new })
     }
 
     func finishTrainingExport(_ job: TrainingRuntime, result: Result<String, SubmissionQueue.Failure>) {

@@ -126,13 +126,19 @@ public final class PretrainRun {
     /// the recipe, the settings, `policies` and `corpusName`), keeping `out/checkpoints`. Every rank holds the same
     /// parameters; call it on one.
     public func saveModel(to out: URL, policies: [String], corpusName: String) throws {
-        let o = options
-        let recipe = GuardMetadata.Recipe(mode: "gip", epochs: (o.steps * o.batch + corpus.count - 1) / corpus.count, batch: o.batch,
+        let p = Self.provenance(options: options, records: corpus.count, corpusSHA256: corpus.sha256, policies: policies, corpusName: corpusName)
+        try trainer.model.save(to: out, maxLength: options.maxLength, recipe: p.recipe, extra: p.extra)
+    }
+
+    /// uniguard.json's recipe and `pretraining` block (settings, the corpus's policies — what `uniguard calibrate`
+    /// calibrates on, never a held-out policy — and the corpus name): the CLI's save and a cluster job's export write the same.
+    public static func provenance(options o: PretrainOptions, records: Int, corpusSHA256: String, policies: [String],
+                                  corpusName: String) -> (recipe: GuardMetadata.Recipe, extra: [String: Any]) {
+        let recipe = GuardMetadata.Recipe(mode: "gip", epochs: (o.steps * o.batch + records - 1) / max(1, records), batch: o.batch,
                                           lr: Double(o.lr), maxLength: o.maxLength, seed: o.seed,
-                                          trainSamples: corpus.count, trainSHA256: corpus.sha256)
+                                          trainSamples: records, trainSHA256: corpusSHA256)
         let settings = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(o))) ?? [:]
-        try trainer.model.save(to: out, maxLength: o.maxLength, recipe: recipe,
-                               extra: ["pretraining": ["options": settings, "policies": policies, "corpus": corpusName]])
+        return (recipe, ["pretraining": ["options": settings, "policies": policies.sorted(), "corpus": corpusName]])
     }
 
     /// Deletes all but the newest `keepCheckpoints` checkpoints of this run's output.

@@ -1,6 +1,7 @@
 import EncoderModel
 import Foundation
 import GuardData
+import Guards
 import Runtime
 import Training
 
@@ -31,6 +32,8 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
     /// Finetune: validation samples.
     public var validation: Blob?
     public var totalSteps: Int
+    /// Pretrain: the corpus's policies, recorded in the exported model (nil in jobs stored before they were).
+    public var policies: [String]? = nil
     /// `TrainStepTask.settings_json`: PretrainOptions or the fine-tuning settings, snake_case keys.
     public var settingsJSON: String
 
@@ -63,11 +66,11 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
         switch spec.kind {
         case .pretrain:
             let options = spec.pretrain ?? PretrainOptions()
-            let (data, index, records) = try indexCorpus(spec.data, stateDirectory: stateDirectory, knownHash: knownHash)
+            let (data, index, records, policies) = try indexCorpus(spec.data, stateDirectory: stateDirectory, knownHash: knownHash)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             return PreparedTraining(spec: spec, base: base, data: data, records: records, index: index, validation: nil,
-                                    totalSteps: options.steps,
+                                    totalSteps: options.steps, policies: policies,
                                     settingsJSON: String(decoding: try encoder.encode(options), as: UTF8.self))
         case .finetune:
             let settings = spec.finetune ?? FinetuneSettings(train: spec.data, policy: spec.policy ?? "")
@@ -90,18 +93,28 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
         }
     }
 
+    /// A pretrain job's uniguard.json recipe and `pretraining` block, as `uniguard pretrain` writes them (nil: a
+    /// finetune job, or one stored before the corpus's policies were kept).
+    public var pretrainingProvenance: (recipe: GuardMetadata.Recipe, extra: [String: Any])? {
+        guard spec.kind == .pretrain, let policies else { return nil }
+        return PretrainRun.provenance(options: spec.pretrain ?? PretrainOptions(), records: records, corpusSHA256: data.hash,
+                                      policies: policies, corpusName: spec.data)
+    }
+
     /// What an index build found, kept beside the index so a resubmitted corpus is not read again.
     struct IndexSummary: Codable {
         var records: Int
         var indexSHA256: String
         var indexBytes: UInt64
         var corpusBytes: UInt64
+        /// Absent in summaries written before it was kept: the corpus is indexed again.
+        var policies: [String]?
     }
 
     /// Indexes a corpus into `<state>/corpus-index/<corpus sha256>.index` once (every line decoded; the first bad one
     /// is an error naming file:line:field).
     static func indexCorpus(_ corpus: String, stateDirectory: String, knownHash: (String, UInt64, Int64) -> String?)
-        throws -> (Blob, Blob, Int)
+        throws -> (Blob, Blob, Int, [String])
     {
         let fm = FileManager.default
         let (size, mtime) = try fileStamp(corpus, key: "corpus")
@@ -114,9 +127,9 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
         if let hash = knownHash(corpus, size, mtime) {
             let (index, summaryPath) = paths(hash)
             if let data = fm.contents(atPath: summaryPath), let summary = try? JSONDecoder().decode(IndexSummary.self, from: data),
-               summary.corpusBytes == size, fm.fileExists(atPath: index) {
+               summary.corpusBytes == size, let policies = summary.policies, fm.fileExists(atPath: index) {
                 return (Blob(path: corpus, hash: hash, size: size), Blob(path: index, hash: summary.indexSHA256, size: summary.indexBytes),
-                        summary.records)
+                        summary.records, policies)
             }
         }
         let building = (directory as NSString).appendingPathComponent("building-\(UUID().uuidString).index")
@@ -128,11 +141,12 @@ public struct PreparedTraining: Codable, Sendable, Equatable {
         let (index, summaryPath) = paths(summary.corpusSHA256)
         try? fm.removeItem(atPath: index)
         try fm.moveItem(atPath: building, toPath: index)
+        let policies = summary.counts.keys.sorted()
         let record = IndexSummary(records: summary.records, indexSHA256: summary.indexSHA256, indexBytes: summary.indexBytes,
-                                  corpusBytes: summary.corpusBytes)
+                                  corpusBytes: summary.corpusBytes, policies: policies)
         try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: summaryPath), options: .atomic)
         return (Blob(path: corpus, hash: summary.corpusSHA256, size: summary.corpusBytes),
-                Blob(path: index, hash: summary.indexSHA256, size: summary.indexBytes), summary.records)
+                Blob(path: index, hash: summary.indexSHA256, size: summary.indexBytes), summary.records, policies)
     }
 
     /// Samples of `policy` in a JSONL file, streamed; a bad line is an error naming file:line:field.
