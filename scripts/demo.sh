@@ -138,13 +138,17 @@ run_job "$GC/gip.yaml" " (kind: pretrain, 2 workers)"
 stop_cluster
 [ -f "$G/mtg/model.safetensors" ] || { echo "the GIP job exported no model (see $GC/coordinator.log)"; exit 1; }
 grep '"policy":"toxicity"' "$D/split/test.jsonl" > "$G/toxicity-test.jsonl"
+grep '"policy":"toxicity"' "$D/split/val.jsonl" > "$G/toxicity-val.jsonl"
+# Zero-shot needs a threshold chosen without toxicity: calibrate reads the policies the job pretrained on from the
+# exported uniguard.json and uses only their validation samples.
+"$U" calibrate --model "$G/mtg" --val "$D/split/val.jsonl"
 "$U" eval --model "$G/mtg" --data "$G/toxicity-test.jsonl" --policy policies/toxicity.yaml
 "$U" classify --model "$G/mtg" --policy policies/toxicity.yaml "You are a worthless idiot and everyone hates you."
 "$U" classify --model "$G/mtg" --policy policies/toxicity.yaml "Can you recommend a good book about gardening?"
 # Few-shot: the pretrained classifier layer alone, 200 toxicity samples (100 per label), one epoch.
 awk '/"policy":"toxicity"/ && /"label":"safe"/ && s < 100 { print; s++ } /"policy":"toxicity"/ && /"label":"unsafe"/ && u < 100 { print; u++ }' \
   "$D/split/train.jsonl" > "$G/toxicity-few.jsonl"
-"$U" train --base "$G/mtg" --mode cft --input instruction --policy toxicity --train "$G/toxicity-few.jsonl" --out "$G/mtg-cft" \
+"$U" train --base "$G/mtg" --mode cft --input instruction --policy toxicity --train "$G/toxicity-few.jsonl" --val "$G/toxicity-val.jsonl" --out "$G/mtg-cft" \
   --epochs 1 --lr 1e-3 --batch 16 --max-length 160 --seed 7
 "$U" eval --model "$G/mtg-cft" --data "$G/toxicity-test.jsonl"
 echo "(a short run on two cores: bench/gip runs the full leave-one-policy-out comparison)"

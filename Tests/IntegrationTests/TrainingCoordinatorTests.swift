@@ -87,10 +87,16 @@ final class TrainingCoordinatorTests: XCTestCase {
         // An older or equal step is refused.
         if case .success = try a.offerCheckpoint(ta.taskID, step: 2, files: files2, jobID: job) { XCTFail("step 2 committed twice") }
 
+        // A third checkpoint: only the newest two are kept, and files only step 2 named leave the state directory.
+        try a.progress(ta.taskID, step: 3, loss: 3.0)
+        XCTAssertEqual(try a.offerCheckpoint(ta.taskID, step: 3, files: FakeCheckpoint.files(step: 3), jobID: job).get().step, 3)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stored), "step 2 is still one of the newest two")
+
         // The final step: checkpoint at end_step, equal results from both ranks → the model files are exported.
         try a.progress(ta.taskID, step: 4, loss: 3.0)
         let files4 = FakeCheckpoint.files(step: 4)
         XCTAssertEqual(try a.offerCheckpoint(ta.taskID, step: 4, files: files4, jobID: job).get().step, 4)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stored), "step 2's model file outlived its checkpoint")
         let hash = hexHash("parameters after 4 steps")
         try a.finish(ta.taskID, step: 4, parametersHash: hash)
         try b.finish(tb.taskID, step: 4, parametersHash: hash)
@@ -109,6 +115,9 @@ final class TrainingCoordinatorTests: XCTestCase {
         let generations = try XCTUnwrap(final["generations"] as? [[String: Any]])
         XCTAssertEqual(generations.count, 1)
         XCTAssertEqual(generations.first?["end_reason"] as? String, "finished")
+        // Exported: no checkpoint file is kept for a finished job.
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: "\(cluster.root)/var/checkpoint-blobs")) ?? []
+        XCTAssertEqual(left.filter { !$0.hasPrefix(".") }, [], "checkpoint files of a finished job were left behind")
     }
 
     func testCorruptCheckpointIsRefusedAndDivergedRanksFailTheJob() throws {

@@ -14,6 +14,10 @@ struct BlobServer {
         files.merge(blobs) { _, new in new }
     }
 
+    mutating func unregister(_ hashes: [String]) {
+        for hash in hashes { files.removeValue(forKey: hash) }
+    }
+
     /// Reads up to `length` bytes at `offset`; returns the bytes and the blob's total size.
     func read(hash: String, offset: UInt64, length: UInt64) -> Result<(Data, UInt64), Failure> {
         guard let file = files[hash] else { return .failure(Failure(description: "unknown blob \(hash.prefix(16))")) }

@@ -82,4 +82,21 @@ extension JobStore {
     func checkpointCount(job: String) throws -> Int {
         try db.rows("SELECT COUNT(*) FROM training_checkpoints WHERE job_id = ?", [job]).first?.value(0) ?? 0
     }
+
+    /// Deletes all but the newest `keep` committed checkpoints of a job (0: every one).
+    func dropCheckpoints(job: String, keepingNewest keep: Int) throws {
+        try db.execute("""
+            DELETE FROM training_checkpoints WHERE job_id = ? AND step NOT IN
+            (SELECT step FROM training_checkpoints WHERE job_id = ? ORDER BY step DESC LIMIT ?)
+            """, [job, job, keep])
+    }
+
+    /// Every file hash a committed checkpoint of any job still names.
+    func checkpointFileHashes() throws -> Set<String> {
+        var hashes = Set<String>()
+        for files in try db.map("SELECT files_json FROM training_checkpoints", [], { row in try row.value(0) as String }) {
+            for file in try Self.decode([ModelBlobSet.File].self, files) { hashes.insert(file.hash) }
+        }
+        return hashes
+    }
 }

@@ -22,6 +22,17 @@ struct CheckpointStore {
         return (attributes?[.size] as? NSNumber)?.uint64Value == file.size
     }
 
+    /// Deletes the stored files whose hash is not in `referenced` (files being received are not stored yet and stay);
+    /// returns the hashes removed.
+    func removeUnreferenced(keeping referenced: Set<String>) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var removed: [String] = []
+        for name in names where name.count == 64 && name.allSatisfy(\.isHexDigit) && !referenced.contains(name) {
+            if unlink(path(name)) == 0 { removed.append(name) }
+        }
+        return removed
+    }
+
     /// A fresh temporary path for a file being received.
     func temporaryPath(_ hash: String) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

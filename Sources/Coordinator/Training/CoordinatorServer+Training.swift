@@ -361,8 +361,10 @@ extension CoordinatorServer {
                 try store.transaction {
                     try store.setJobState(job.id, .done, finishedMs: job.finishedMs, exportPath: path)
                     try store.recordCheckpoint(job: job.id, kind: "model", path: path, createdMs: job.finishedMs!)
+                    try store.dropCheckpoints(job: job.id, keepingNewest: 0)
                 }
             } catch { storeFailed(error, "job completion") }
+            removeUnreferencedCheckpointFiles()
             logger.info("job \(job.id) done: \(job.totalSteps) steps, model exported to \(path)")
         case .failure(let reason):
             job.state = .running

@@ -202,11 +202,13 @@ extension CoordinatorServer {
                 for file in checkpoint.files {
                     try store.recordBlob(hash: file.hash, path: checkpointStore.path(file.hash), size: file.size, mtimeMs: Self.mtimeMs(checkpointStore.path(file.hash)))
                 }
+                try store.dropCheckpoints(job: job.id, keepingNewest: Self.checkpointsKept)
             }
         } catch { storeFailed(error, "checkpoint commit") }
         job.committed = checkpoint
         job.failedGenerations = 0
         registerCheckpointBlobs(checkpoint)
+        removeUnreferencedCheckpointFiles()
         logger.info("\(job.id): checkpoint \(checkpoint.step)/\(job.totalSteps) committed (generation \(checkpoint.generation))")
         if let member = membership.member(fetch.workerID) {
             var committed = Uniguard_V1_CheckpointCommitted()
@@ -233,6 +235,24 @@ extension CoordinatorServer {
 
     /// Workers that could take a rank now (see `eligibleWorkers`).
     func eligibleWorkersForJoin() -> [String] { eligibleTrainingWorkers() }
+
+    /// Committed checkpoints kept per training job: the newest is what a new generation or a restarted coordinator
+    /// resumes from; one more in case its files turn out unreadable. A finished job keeps none (its model is exported).
+    static let checkpointsKept = 2
+
+    /// Deletes checkpoint files no kept checkpoint names (nor a checkpoint being received): without it the state
+    /// directory grows by a model and its optimizer state (~3x the model) every `checkpoint_every` steps of every job.
+    func removeUnreferencedCheckpointFiles() {
+        do {
+            var keep = try store.checkpointFileHashes()
+            for job in trainingJobs.values { for file in job.fetch?.files ?? [] { keep.insert(file.hash) } }
+            let removed = checkpointStore.removeUnreferenced(keeping: keep)
+            blobs.unregister(removed)
+            if !removed.isEmpty { logger.debug("removed \(removed.count) checkpoint files no kept checkpoint names") }
+        } catch {
+            logger.warning("checkpoint files not cleaned up: \(error)")
+        }
+    }
 
     func registerCheckpointBlobs(_ checkpoint: CommittedCheckpoint) {
         var paths: [String: (path: String, size: UInt64)] = [:]
