@@ -17,29 +17,35 @@ final class ClusterSynthesisDedupTests: ClusterSynthesisTestCase {
     }
 
     /// The stand-in rewords its repeated question per batch (near duplicates, never exact ones) and two workers run the
-    /// batches: the coordinator drops every near duplicate whichever worker's batch it came in, counts them in status,
-    /// and the output keeps at most one of each family and no pair at cosine ≥ 0.95.
-    func testNearDuplicatesFromTwoWorkersAreDroppedCentrally() async throws {
+    /// batches; the coordinator is killed (-9) halfway and restarted. It drops every near duplicate whichever worker's
+    /// batch it came in and on whichever side of the restart (the window is rebuilt from the accepted samples), counts
+    /// them in status, and the output keeps one of each (policy, label)'s question, exactly `count` samples, none twice.
+    func testNearDuplicatesFromTwoWorkersAreDroppedCentrallyAcrossARestart() async throws {
         var behaviour = StandInBehaviour()
-        behaviour.repeatOneIn = 3
+        behaviour.repeatOneIn = 2
         behaviour.rewordRepeats = true
+        behaviour.every = [(n: 1, fault: .slow(seconds: 0.2))]
         let s = try await start(behaviour)
         let c = try TestCluster(name: "synth-near")
         cluster = c
         do {
             try c.startCoordinator()
-            try c.startWorker("w1", slots: 2)
-            try c.startWorker("w2", slots: 2)
+            try c.startWorker("w1", slots: 1)
+            try c.startWorker("w2", slots: 1)
             try waitUntil("both workers registered", timeout: 30, every: 0.1) { try c.workerIDs() == ["w1", "w2"] }
-            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 6, batch: 3))
+            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 4, batch: 2, concurrency: 1))
+            try waitUntil("a few batches committed", timeout: 60, every: 0.2) { (try c.job(job)["batches_done"] as? Int ?? 0) >= 4 }
+            let first = c.coordinator!
+            first.kill9()
+            try c.startCoordinator(bind: c.endpoint)
             let finished = try c.waitForJob(job, timeout: 120)
             XCTAssertEqual(finished["state"] as? String, "done", "\(finished)")
             let output = "\(c.root)/out/samples.jsonl"
-            try assertExactOutput(output, count: 6)
-            try assertNoNearDuplicates(output)
-            // At most one of each (policy, label)'s reworded question survives.
+            try assertExactOutput(output, count: 4)
+            // One of each (policy, label)'s reworded question survives.
             let family = try samples(output).filter { $0.prompt.contains("The usual question about") }
             let perGroup = Dictionary(grouping: family, by: { "\($0.policy)/\($0.label.rawValue)" })
+            XCTAssertFalse(perGroup.isEmpty)
             XCTAssertTrue(perGroup.values.allSatisfy { $0.count == 1 }, "\(perGroup.mapValues { $0.map(\.prompt) })")
             // Counted: every generated prompt is accepted, an exact or near duplicate, or surplus.
             XCTAssertGreaterThan(finished["near_duplicates"] as? Int ?? 0, 0, "\(finished)")
@@ -48,10 +54,12 @@ final class ClusterSynthesisDedupTests: ClusterSynthesisTestCase {
                 XCTAssertEqual(p["generated"] as? Int, parts.reduce(0, +), "\(p)")
             }
             XCTAssertEqual((finished["embedding_dedup"] as? [String: Any])?["window"] as? Int, 1024)
-            // Both workers' batches made the output, so the window spanned them.
-            let log = c.coordinator!.log
-            XCTAssertTrue(log.contains("from w1:") && log.contains("from w2:"), log)
-            XCTAssertTrue(log.range(of: #"from w[12]: \d+ accepted, \d+ duplicates, [1-9]\d* near duplicates"#, options: .regularExpression) != nil, log)
+            // Both workers' batches made the output; after the restart the rebuilt window still caught near duplicates.
+            let logs = first.log + c.coordinator!.log
+            XCTAssertTrue(logs.contains("from w1:") && logs.contains("from w2:"), logs)
+            let restarted = c.coordinator!.log
+            XCTAssertTrue(restarted.contains("rebuilding the near-duplicate window from"), restarted)
+            XCTAssertNotNil(restarted.range(of: #"from w[12]: \d+ accepted, \d+ duplicates, [1-9]\d* near duplicates"#, options: .regularExpression), restarted)
             let text = try c.client(["status", job]).out
             XCTAssertTrue(text.contains("NEAR-DUPS") && text.contains("near duplicates \(finished["near_duplicates"] as? Int ?? -1)"), text)
         } catch {
@@ -66,6 +74,8 @@ final class ClusterSynthesisDedupTests: ClusterSynthesisTestCase {
     func testLyingWorkerCannotMakeHonestSamplesBeDropped() async throws {
         var behaviour = StandInBehaviour()
         behaviour.repeatOneIn = 2
+        // No relabelling: an unsafe question relabelled safe would be a near duplicate of the safe one, by right.
+        behaviour.disagreeOneIn = 0
         let s = try await start(behaviour)
         let c = try TestCluster(name: "synth-near-liar")
         cluster = c
@@ -79,7 +89,7 @@ final class ClusterSynthesisDedupTests: ClusterSynthesisTestCase {
             XCTAssertGreaterThanOrEqual(cosine, 0.95)
 
             try c.startCoordinator()
-            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 4, batch: 2, concurrency: 2))
+            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 2, batch: 2, concurrency: 2))
             let liar = try FakeWorker("liar", endpoint: c.endpoint)
             try liar.register(slots: 2)
             let first = try liar.nextAssignment()
@@ -123,7 +133,7 @@ final class ClusterSynthesisDedupTests: ClusterSynthesisTestCase {
             let finished = try c.waitForJob(job, timeout: 120)
             XCTAssertEqual(finished["state"] as? String, "done", "\(finished)")
             let output = "\(c.root)/out/samples.jsonl"
-            try assertExactOutput(output, count: 4)
+            try assertExactOutput(output, count: 2)
             let prompts = Set(try samples(output).map(\.prompt))
             XCTAssertTrue(prompts.isDisjoint(with: lies), "\(prompts.intersection(lies))")
             // The honest question of both groups the liar lied about is kept.

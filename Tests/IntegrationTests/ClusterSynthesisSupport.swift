@@ -1,5 +1,4 @@
 @testable import Cluster
-import EncoderModel
 import Foundation
 import GuardData
 import LLMStandIn
@@ -77,25 +76,6 @@ class ClusterSynthesisTestCase: XCTestCase {
             XCTAssertTrue(seen.insert(policy: s.policy, label: s.label, prompt: s.prompt), "duplicate: \(s.prompt)", file: file, line: line)
             XCTAssertTrue(s.source.hasPrefix("synth:stand-in#\(s.policy)/"), s.source, file: file, line: line)
             XCTAssertFalse(s.rationale?.isEmpty ?? true, file: file, line: line)
-        }
-    }
-
-    /// No two samples of one (policy, label) in the output are near duplicates: the real all-MiniLM-L6-v2 (the model the
-    /// coordinator filters with) embeds them here, and every pair's cosine must stay below `threshold`.
-    func assertNoNearDuplicates(_ path: String, threshold: Float = 0.95, file: StaticString = #filePath, line: UInt = #line) throws {
-        let embedder = try SentenceEmbedder(directory: try TestSupport.baseModel(), maxLength: 128)
-        let all = try samples(path)
-        for (group, members) in Dictionary(grouping: all, by: { "\($0.policy)/\($0.label.rawValue)" }) {
-            let rows = try embedder.embed(members.map(\.prompt))
-            let d = embedder.dimension
-            for i in 0..<members.count {
-                for j in 0..<i {
-                    var dot: Float = 0
-                    for k in 0..<d { dot += rows.data[i * d + k] * rows.data[j * d + k] }
-                    XCTAssertLessThan(dot, threshold, "\(group): near duplicates kept:\n  \(members[j].prompt)\n  \(members[i].prompt)",
-                                      file: file, line: line)
-                }
-            }
         }
     }
 }
