@@ -107,7 +107,7 @@ enum StatusFormatter {
     static func synthesis(_ j: [String: Any]) -> [String] {
         let phase = j["phase"] as? String == "refining" ? " (refining policies)" : ""
         var out = ["", "SYNTHESIS \(text(j["id"])) (\(text(j["model"])) at \(text(j["endpoint"]))): \(text(j["state"]))\(phase)"]
-        out.append("  \(text(j["accepted"]))/\(text(j["target"])) samples  batches \(text(j["batches_done"]))/\(text(j["batches_total"])) done, \(text(j["batches_in_flight"])) in flight  duplicates \(text(j["duplicates"]))  near duplicates \(j["embedding_dedup"] is NSNull ? "off" : text(j["near_duplicates"]))  rejected \(text(j["rejected"]))")
+        out.append("  \(text(j["accepted"]))/\(text(j["target"])) samples  batches \(text(j["batches_done"]))/\(text(j["batches_total"])) done, \(text(j["batches_in_flight"])) in flight\((j["batches_being_embedded"] as? Int ?? 0) > 0 ? " (\(text(j["batches_being_embedded"])) being embedded)" : "")  duplicates \(text(j["duplicates"]))  near duplicates \(j["embedding_dedup"] is NSNull ? "off" : text(j["near_duplicates"]))  rejected \(text(j["rejected"]))")
         out.append("  \(text(j["requests"])) requests (\(text(j["retries"])) retries)  tokens \(text(j["prompt_tokens"])) prompt + \(text(j["completion_tokens"])) completion  output \(text(j["output"]))")
         if let waiting = j["tasks_waiting_for_another_worker"] as? Int, waiting > 0 {
             out.append("  \(waiting) failed batches wait for a worker that has not failed them")
@@ -120,7 +120,7 @@ enum StatusFormatter {
         out += table(rows)
         for r in j["refinements"] as? [[String: Any]] ?? [] {
             let detail = r["path"] is String ? "suggestion \(text(r["path"]))" : r["message"] is String ? text(r["message"]) : ""
-            out.append("  refine \(text(r["policy"])): \(text(r["state"])) (\(text(r["disagreements"])) disagreements) \(detail)")
+            out.append("  refine \(text(r["policy"])): \(text(r["state"])) (\(text(r["disagreements"])) disagreements, \(text(r["requests"])) requests) \(detail)")
         }
         return out
     }

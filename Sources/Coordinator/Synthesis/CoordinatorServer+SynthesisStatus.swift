@@ -36,6 +36,7 @@ extension CoordinatorServer {
             "concurrency": job.spec.concurrency, "reflection": job.spec.reflection ?? "off", "seed": job.spec.seed,
             "accepted": accepted, "target": job.target, "progress": Double(accepted) / Double(max(job.target, 1)),
             "batches_done": job.batchesDone, "batches_in_flight": running ? job.inFlight.count : 0,
+            "batches_being_embedded": job.embeddingWork.values.filter { if case .batch = $0 { true } else { false } }.count,
             "batches_total": job.batchesDone + (running ? job.inFlight.count : 0) + left,
             "queued_tasks": queuedTasks.count, "tasks_waiting_for_another_worker": blocked,
             "duplicates": policies.reduce(0) { $0 + ($1["duplicates"] as? Int ?? 0) },
