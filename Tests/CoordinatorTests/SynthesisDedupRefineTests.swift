@@ -122,8 +122,10 @@ final class SynthesisDedupRefineTests: XCTestCase {
         XCTAssertEqual(path, output + ".safety.suggested-2")
         XCTAssertEqual(try String(contentsOfFile: output + ".safety.suggested", encoding: .utf8), "kept\n")
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), text)
-        // An id that is not a plain name cannot make a path elsewhere.
+        // An id that is not a plain name cannot make a path elsewhere; no temporary file is left behind.
         XCTAssertEqual(try SuggestionFile.writeNew(text, besideOutput: output, policy: "../x"), output + ".___x.suggested")
+        let names = try FileManager.default.contentsOfDirectory(atPath: (output as NSString).deletingLastPathComponent).sorted()
+        XCTAssertEqual(names, ["samples.jsonl.___x.suggested", "samples.jsonl.safety.suggested", "samples.jsonl.safety.suggested-2"])
     }
 
     func testDoneTasksLeaveTheLeaseTable() {

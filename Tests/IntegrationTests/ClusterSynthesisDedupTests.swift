@@ -21,6 +21,7 @@ final class ClusterSynthesisDedupTests: ClusterSynthesisTestCase {
     /// batch it came in and on whichever side of the restart (the window is rebuilt from the accepted samples), counts
     /// them in status, and the output keeps one of each (policy, label)'s question, exactly `count` samples, none twice.
     func testNearDuplicatesFromTwoWorkersAreDroppedCentrallyAcrossARestart() async throws {
+        _ = try TestSupport.baseModel() // the coordinator embeds with it
         var behaviour = StandInBehaviour()
         behaviour.repeatOneIn = 2
         behaviour.rewordRepeats = true

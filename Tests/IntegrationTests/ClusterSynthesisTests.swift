@@ -200,7 +200,7 @@ final class ClusterSynthesisTests: ClusterSynthesisTestCase {
         let result = try c.client(["submit", missing])
         XCTAssertTrue(result.err.contains("policies[0]") && result.err.contains("nope.yaml"), result.err)
         // A valid job waiting for workers can be cancelled; its output stays, empty, and a second job may not take it.
-        let job = try c.submit(try writeJob(c, endpoint: "http://127.0.0.1:9/v1", count: 2, batch: 2))
+        let job = try c.submit(try writeJob(c, endpoint: "http://127.0.0.1:9/v1", count: 2, batch: 2, extra: "embedding_dedup: false"))
         let again = try c.client(["submit", "\(c.root)/jobs/synth.yaml"])
         XCTAssertTrue(again.err.contains("output") && again.err.contains("still running"), again.err)
         XCTAssertEqual(try c.client(["cancel", job]).status, 0)
