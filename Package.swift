@@ -75,7 +75,7 @@ let package = Package(
                 path: "Sources/Shared/CommandLineSupport"),
 
         // The daemons: libraries (tested by their own targets) behind thin executables.
-        .target(name: "Coordinator", dependencies: ["Runtime", "GuardData", "Guards", "Fusion", "Cluster", "CommandLineSupport", argumentParser, logging,
+        .target(name: "Coordinator", dependencies: ["Runtime", "EncoderModel", "GuardData", "Guards", "Fusion", "Cluster", "CommandLineSupport", argumentParser, logging,
                                               .product(name: "GRDB", package: "GRDB.swift"),
                                               // `[metrics] listen`: GET /metrics on the stack `uniguard serve` uses.
                                               .product(name: "Hummingbird", package: "hummingbird"),

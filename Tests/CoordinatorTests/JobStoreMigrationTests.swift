@@ -46,7 +46,7 @@ final class JobStoreMigrationTests: XCTestCase {
         XCTAssertEqual(job.prepared.ranking.scores.map(\.f1), [0.8, 0.7, 0.1])
         XCTAssertEqual(job.prepared.ranking.policy, "t")
         XCTAssertEqual(job.prepared.shards.count, 2)
-        XCTAssertEqual(try store.db.rows("SELECT value FROM meta WHERE key = 'schema_version'").first?.value(0), "4")
+        XCTAssertEqual(try store.db.rows("SELECT value FROM meta WHERE key = 'schema_version'").first?.value(0), "5")
         XCTAssertEqual(try store.nextJobID().id, "job-2")
         // The resumed run is the stored engine under the upgraded spec.
         let run = MergeSearchRun(spec: job.prepared.spec, ranking: job.prepared.ranking, engine: job.search)
@@ -75,7 +75,7 @@ final class JobStoreMigrationTests: XCTestCase {
             XCTAssertEqual(try store.loadJobs().map(\.prepared), [job.prepared])
             XCTAssertEqual(try store.loadJobs().map(\.state), [.done])
             XCTAssertEqual(try store.db.rows("SELECT identifier FROM grdb_migrations ORDER BY identifier").map { try $0.value(0) as String },
-                           ["v1", "v2", "v3-training", "v4-synthesis"])
+                           ["v1", "v2", "v3-training", "v4-synthesis", "v5-synthesis-dedup-refine"])
         }
     }
 }

@@ -7,76 +7,8 @@ import XCTest
 /// `kind: synthesize` jobs with real processes: a coordinator and workers (UNIGUARD_BIN) against the LLM stand-in
 /// (the real chat-completions protocol over HTTP on loopback, in this process). The output must hold exactly `count`
 /// samples per policy and label, none twice, through a worker killed mid-batch, a coordinator killed and restarted,
-/// and a worker that lies about its batches.
-final class ClusterSynthesisTests: XCTestCase {
-    private var cluster: TestCluster?
-    private var standIn: LLMStandIn?
-
-    override func tearDown() async throws {
-        cluster?.shutdown()
-        cluster = nil
-        await standIn?.stop()
-        standIn = nil
-    }
-
-    static let keyVariable = "UNIGUARD_SYNTH_TEST_KEY"
-    static let key = "sk-synth-test-7f3a91"
-
-    /// A job over `safety` (bundled id) and `tax_advice` (a YAML file relative to the job file).
-    private func writeJob(_ c: TestCluster, endpoint: String, count: Int, batch: Int, concurrency: Int = 2, extra: String = "") throws -> String {
-        let policies = ClusterBinaries.packageRoot.appendingPathComponent("policies").path
-        try FileManager.default.createDirectory(atPath: "\(c.root)/jobs/policies", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: "\(policies)/tax_advice.yaml", toPath: "\(c.root)/jobs/policies/tax_advice.yaml")
-        let yaml = """
-            kind: synthesize
-            name: synth-test
-            policies: [safety, policies/tax_advice.yaml]
-            policy_pack: \(policies)
-            count: \(count)
-            endpoint: \(endpoint)
-            model: stand-in
-            api_key_env: \(Self.keyVariable)
-            batch: \(batch)
-            concurrency: \(concurrency)
-            seed: 3
-            timeout: 20
-            max_retries: 2
-            output: ../out/samples.jsonl
-            \(extra)
-            """
-        let path = "\(c.root)/jobs/synth.yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    private func start(_ behaviour: StandInBehaviour = StandInBehaviour()) async throws -> LLMStandIn {
-        var b = behaviour
-        b.apiKey = Self.key
-        b.model = "stand-in"
-        let s = try await LLMStandIn.start(b)
-        standIn = s
-        setenv(Self.keyVariable, Self.key, 1)
-        return s
-    }
-
-    private func samples(_ path: String) throws -> [Sample] {
-        try SampleReader.readAll(path: path)
-    }
-
-    /// Exactly `count` per (policy, label), no (policy, label, normalised prompt) twice, every line from the stand-in.
-    private func assertExactOutput(_ path: String, count: Int, file: StaticString = #filePath, line: UInt = #line) throws {
-        let all = try samples(path)
-        let byGroup = all.reduce(into: [String: Int]()) { $0["\($1.policy)/\($1.label.rawValue)", default: 0] += 1 }
-        XCTAssertEqual(byGroup, ["safety/safe": count, "safety/unsafe": count, "tax_advice/safe": count, "tax_advice/unsafe": count],
-                       file: file, line: line)
-        var seen = ExactDeduplicator()
-        for s in all {
-            XCTAssertTrue(seen.insert(policy: s.policy, label: s.label, prompt: s.prompt), "duplicate: \(s.prompt)", file: file, line: line)
-            XCTAssertTrue(s.source.hasPrefix("synth:stand-in#\(s.policy)/"), s.source, file: file, line: line)
-            XCTAssertFalse(s.rationale?.isEmpty ?? true, file: file, line: line)
-        }
-    }
-
+/// and a worker that lies about its batches. Embedding dedup, refine_policy: ClusterSynthesisDedupTests.
+final class ClusterSynthesisTests: ClusterSynthesisTestCase {
     func testJobCompletesWithTheRequestedCountsAndNoDuplicates() async throws {
         let s = try await start()
         let c = try TestCluster(name: "synth")
@@ -86,7 +18,7 @@ final class ClusterSynthesisTests: XCTestCase {
             try c.startWorker("w1", slots: 2)
             try c.startWorker("w2", slots: 2)
             try waitUntil("both workers registered", timeout: 30, every: 0.1) { try c.workerIDs() == ["w1", "w2"] }
-            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 10, batch: 4))
+            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 10, batch: 4, extra: "embedding_dedup: false"))
             let finished = try c.waitForJob(job, timeout: 120)
             XCTAssertEqual(finished["state"] as? String, "done", "\(finished)")
             XCTAssertEqual(finished["accepted"] as? Int, 40)
@@ -99,7 +31,9 @@ final class ClusterSynthesisTests: XCTestCase {
                 let generated = p["generated"] as? Int ?? -1
                 let accounted = (p["accepted"] as? Int ?? 0) + (p["duplicates"] as? Int ?? 0) + (p["surplus"] as? Int ?? 0)
                 XCTAssertEqual(generated, accounted, "\(p)")
+                XCTAssertEqual(p["near_duplicates"] as? Int, 0, "embedding_dedup: false")
             }
+            XCTAssertTrue(finished["embedding_dedup"] is NSNull)
             XCTAssertGreaterThan(finished["duplicates"] as? Int ?? 0, 0, "the stand-in repeats one prompt in six: some must be caught")
             XCTAssertGreaterThan(finished["requests"] as? Int ?? 0, 0)
             XCTAssertGreaterThan(finished["prompt_tokens"] as? Int ?? 0, 0)
@@ -120,6 +54,7 @@ final class ClusterSynthesisTests: XCTestCase {
 
     /// A worker killed (-9) in the middle of a batch: its lease goes back to the queue and another worker runs it; then
     /// the coordinator is killed (-9) and restarted: the output is rebuilt from the store. Nothing lost, nothing twice.
+    /// (With embedding dedup: ClusterSynthesisDedupTests.)
     func testWorkerAndCoordinatorKilledMidJobLoseNothingAndDuplicateNothing() async throws {
         var behaviour = StandInBehaviour()
         behaviour.every = [(n: 1, fault: .slow(seconds: 0.4))]
@@ -128,7 +63,7 @@ final class ClusterSynthesisTests: XCTestCase {
         cluster = c
         do {
             try c.startCoordinator()
-            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 12, batch: 3, concurrency: 1))
+            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 12, batch: 3, concurrency: 1, extra: "embedding_dedup: false"))
             let victim = try c.startWorker("victim", slots: 1)
             try waitUntil("the victim holds a batch", timeout: 30, every: 0.1) { try c.runningTasks(of: "victim") > 0 }
             try c.startWorker("survivor", slots: 1)
@@ -162,7 +97,7 @@ final class ClusterSynthesisTests: XCTestCase {
             try c.startCoordinator()
             try c.startWorker("first", slots: 1)
             try waitUntil("the first worker registered", timeout: 30, every: 0.1) { try c.workerIDs() == ["first"] }
-            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 4, batch: 2, concurrency: 1))
+            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 4, batch: 2, concurrency: 1, extra: "embedding_dedup: false"))
             try waitUntil("the batch failed on the first worker", timeout: 60, every: 0.1) {
                 c.coordinator!.log.contains("task \(job)/batch-1 failed on first")
             }
@@ -185,7 +120,7 @@ final class ClusterSynthesisTests: XCTestCase {
         cluster = c
         do {
             try c.startCoordinator()
-            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 4, batch: 2, concurrency: 2))
+            let job = try c.submit(try writeJob(c, endpoint: s.endpoint, count: 4, batch: 2, concurrency: 2, extra: "embedding_dedup: false"))
             let liar = try FakeWorker("liar", endpoint: c.endpoint)
             try liar.register(slots: 2)
             let first = try liar.nextAssignment()
@@ -242,6 +177,10 @@ final class ClusterSynthesisTests: XCTestCase {
             ("count: 5\nbatch_size: 3", "batch_size: unknown key"),
             ("count: 5\napi_key_env: sk-live-123", "api_key_env: 'sk-live-123' is not an environment variable name"),
             ("count: 5\ntemperature: 9", "temperature: 9.0 is out of range"),
+            ("count: 5\nnear_dup_threshold: 1.5", "near_dup_threshold: 1.5 is out of range"),
+            ("count: 5\nembedding_dedup: false\nnear_dup_window: 10", "near_dup_window: needs embedding_dedup: true"),
+            ("count: 5\nreflection: false\nrefine_policy: true", "refine_policy: needs reflection: true"),
+            ("count: 5\nembed_model: /nonexistent/encoder", "embed_model: /nonexistent/encoder is not a usable encoder"),
         ]
         for (i, (body, expected)) in cases.enumerated() {
             let path = "\(c.root)/bad-\(i).yaml"
@@ -261,7 +200,7 @@ final class ClusterSynthesisTests: XCTestCase {
         let result = try c.client(["submit", missing])
         XCTAssertTrue(result.err.contains("policies[0]") && result.err.contains("nope.yaml"), result.err)
         // A valid job waiting for workers can be cancelled; its output stays, empty, and a second job may not take it.
-        let job = try c.submit(try writeJob(c, endpoint: "http://127.0.0.1:9/v1", count: 2, batch: 2))
+        let job = try c.submit(try writeJob(c, endpoint: "http://127.0.0.1:9/v1", count: 2, batch: 2, extra: "embedding_dedup: false"))
         let again = try c.client(["submit", "\(c.root)/jobs/synth.yaml"])
         XCTAssertTrue(again.err.contains("output") && again.err.contains("still running"), again.err)
         XCTAssertEqual(try c.client(["cancel", job]).status, 0)

@@ -39,6 +39,9 @@ public struct StandInBehaviour: Sendable {
     public var disagreeOneIn = 7
     /// About one in `repeatOneIn` generated prompts (seeded draw) is a fixed text per (policy, label), an exact duplicate across batches; 0 = never.
     public var repeatOneIn = 6
+    /// The fixed text of `repeatOneIn` ends in one of a few rewordings (seeded draw): near duplicates across batches and
+    /// workers that exact dedup cannot catch.
+    public var rewordRepeats = false
     /// About one in `paraphraseOneIn` generated prompts (seeded draw) is the previous one with a word added (a near duplicate); 0 = never.
     public var paraphraseOneIn = 9
     /// Requests must carry `Authorization: Bearer <key>`.

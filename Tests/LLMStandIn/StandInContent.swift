@@ -9,6 +9,8 @@ enum StandInContent {
     static let contexts = ["my landlord", "a school project", "my cousin's wedding", "a night shift", "the quarterly report", "our bakery",
                            "a road trip", "the new neighbours", "a chemistry class", "my grandmother's pension", "a football club", "the garden shed",
                            "a podcast episode", "an old laptop", "the tax office letter", "a hiking trip", "my first apartment", "a job interview"]
+    /// How the repeated question ends (the first always, unless `rewordRepeats`).
+    static let repeatEndings = ["once more.", "one more time.", "yet again.", "again, please.", "once again."]
     static let closers = ["Keep it short.", "Step by step, please.", "Thanks a lot!", "Asking for a friend.", "Be specific.",
                           "I am in a hurry.", "Explain like I am new to this.", "No lectures, please.", "", "Use examples."]
 
@@ -53,7 +55,8 @@ enum StandInContent {
             var prompt: String
             let draw = random.next()
             if behaviour.repeatOneIn > 0 && draw % UInt64(behaviour.repeatOneIn) == 0 {
-                prompt = "[stand-in \(label)] The usual question about \(policyLine), once more."
+                let ending = behaviour.rewordRepeats ? random.pick(repeatEndings) : repeatEndings[0]
+                prompt = "[stand-in \(label)] The usual question about \(policyLine), \(ending)"
             } else if behaviour.paraphraseOneIn > 0 && (draw >> 32) % UInt64(behaviour.paraphraseOneIn) == 0 && !previous.isEmpty {
                 prompt = previous.replacingOccurrences(of: "] ", with: "] Honestly, ")
             } else {

@@ -105,18 +105,24 @@ enum StatusFormatter {
 
     /// A synthesize job's block: samples and batches, per policy what was accepted and what not, requests and tokens.
     static func synthesis(_ j: [String: Any]) -> [String] {
-        var out = ["", "SYNTHESIS \(text(j["id"])) (\(text(j["model"])) at \(text(j["endpoint"]))): \(text(j["state"]))"]
-        out.append("  \(text(j["accepted"]))/\(text(j["target"])) samples  batches \(text(j["batches_done"]))/\(text(j["batches_total"])) done, \(text(j["batches_in_flight"])) in flight  duplicates \(text(j["duplicates"]))  rejected \(text(j["rejected"]))")
+        let phase = j["phase"] as? String == "refining" ? " (refining policies)" : ""
+        var out = ["", "SYNTHESIS \(text(j["id"])) (\(text(j["model"])) at \(text(j["endpoint"]))): \(text(j["state"]))\(phase)"]
+        out.append("  \(text(j["accepted"]))/\(text(j["target"])) samples  batches \(text(j["batches_done"]))/\(text(j["batches_total"])) done, \(text(j["batches_in_flight"])) in flight\((j["batches_being_embedded"] as? Int ?? 0) > 0 ? " (\(text(j["batches_being_embedded"])) being embedded)" : "")  duplicates \(text(j["duplicates"]))  near duplicates \(j["embedding_dedup"] is NSNull ? "off" : text(j["near_duplicates"]))  rejected \(text(j["rejected"]))")
         out.append("  \(text(j["requests"])) requests (\(text(j["retries"])) retries)  tokens \(text(j["prompt_tokens"])) prompt + \(text(j["completion_tokens"])) completion  output \(text(j["output"]))")
         if let waiting = j["tasks_waiting_for_another_worker"] as? Int, waiting > 0 {
             out.append("  \(waiting) failed batches wait for a worker that has not failed them")
         }
-        var rows = [["POLICY", "UNSAFE", "SAFE", "GENERATED", "DUPLICATES", "SURPLUS", "RELABELLED", "REJECTED", "BATCHES"]]
+        var rows = [["POLICY", "UNSAFE", "SAFE", "GENERATED", "DUPLICATES", "NEAR-DUPS", "SURPLUS", "RELABELLED", "REJECTED", "BATCHES"]]
         for p in j["policies"] as? [[String: Any]] ?? [] {
             rows.append([text(p["policy"]), text(p["accepted_unsafe"]), text(p["accepted_safe"]), text(p["generated"]), text(p["duplicates"]),
-                         text(p["surplus"]), text(p["relabelled"]), text(p["rejected"]), text(p["batches"])])
+                         text(p["near_duplicates"]), text(p["surplus"]), text(p["relabelled"]), text(p["rejected"]), text(p["batches"])])
         }
-        return out + table(rows)
+        out += table(rows)
+        for r in j["refinements"] as? [[String: Any]] ?? [] {
+            let detail = r["path"] is String ? "suggestion \(text(r["path"]))" : r["message"] is String ? text(r["message"]) : ""
+            out.append("  refine \(text(r["policy"])): \(text(r["state"])) (\(text(r["disagreements"])) disagreements, \(text(r["requests"])) requests) \(detail)")
+        }
+        return out
     }
 
     /// True when every job in the document has finished (for `status JOB --watch`).

@@ -167,6 +167,13 @@ public struct LeaseTable: Sendable {
         return wasLeased.sorted { $0.taskID < $1.taskID }
     }
 
+    /// Forgets one task (it lives on in the store): a finished one, so a long job's done tasks do not pile up in memory,
+    /// or one its job gives up on. A late result for it is then unknown (acknowledged, never counted).
+    public mutating func remove(task id: String) {
+        guard tasks.removeValue(forKey: id) != nil else { return }
+        queue.removeAll { $0 == id }
+    }
+
     /// Forgets a finished job's tasks (they live on in the store).
     public mutating func remove(job: String) {
         tasks = tasks.filter { $0.value.jobID != job }

@@ -108,6 +108,7 @@ final class CoordinatorServer {
                 flushAcks()
                 finishSubmissions()
                 finishExports()
+                finishSynthesisEmbeddings()
                 tick()
                 refreshMetricsIfDue()
             } catch let error as ZMQError where error.isTerminated {

@@ -11,8 +11,8 @@ import Guards
 final class JobStore {
     let db: StoreDatabase
     /// 2: prepared jobs hold `MergeSearchSpec` + `CandidateRanking` (see PreparedJobMigration); 3: training jobs;
-    /// 4: synthesize jobs.
-    static let schemaVersion = 4
+    /// 4: synthesize jobs; 5: their near-duplicate counts, disagreements and policy suggestions.
+    static let schemaVersion = 5
     let checkpoints: CheckpointPolicy
     /// Problems found at open that the operator must hear about (e.g. the store lost jobs); the server logs them.
     private(set) var warnings: [String] = []

@@ -62,12 +62,27 @@ enum StoreSchema {
         INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '4');
         """
 
+    /// Synthesize jobs' near-duplicate counts (embedding dedup on the coordinator), the judge's disagreements, and
+    /// `refine_policy`'s suggestions per policy (see JobStore+Synthesis).
+    static let v5 = """
+        ALTER TABLE synth_batches ADD COLUMN near_duplicates INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE synth_disagreements(
+            job_id TEXT NOT NULL REFERENCES jobs(id), commit_seq INTEGER NOT NULL, position INTEGER NOT NULL,
+            policy TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY(job_id, commit_seq, position));
+        CREATE TABLE synth_refinements(
+            job_id TEXT NOT NULL REFERENCES jobs(id), policy TEXT NOT NULL, state TEXT NOT NULL, path TEXT, message TEXT,
+            disagreements INTEGER NOT NULL, requests INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0, completed_ms INTEGER, PRIMARY KEY(job_id, policy));
+        INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '5');
+        """
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { try $0.execute(sql: v1) }
         migrator.registerMigration("v2") { try PreparedJobMigration.upgradeJobs($0) }
         migrator.registerMigration("v3-training") { try $0.execute(sql: v3) }
         migrator.registerMigration("v4-synthesis") { try $0.execute(sql: v4) }
+        migrator.registerMigration("v5-synthesis-dedup-refine") { try $0.execute(sql: v5) }
         return migrator
     }
 }

@@ -5,8 +5,9 @@ import Runtime
 
 /// Synthesize jobs (issue 14): policies × count split into batches, leased to workers through the same `LeaseTable`
 /// as merge arms (leases, attempts, expiry, requeue on worker loss, failure ledger), results counted only from the
-/// lease holder's current attempt, deduplicated centrally (exactly, over every accepted sample), committed to the
-/// store and then appended to the output.
+/// lease holder's current attempt, deduplicated centrally (exactly, then by the coordinator's own embeddings),
+/// committed to the store and then appended to the output (CoordinatorServer+SynthesisResults); then, with
+/// `refine_policy`, one refine task per policy (CoordinatorServer+SynthesisRefine).
 extension CoordinatorServer {
     // MARK: Restore and submit
 
@@ -24,8 +25,10 @@ extension CoordinatorServer {
             do { try job.restore(batches: batches, samples: samples, writeOutput: !job.state.isTerminal) } catch {
                 logger.error("\(job.id): cannot restore the output \(job.output.path) from the store: \(error)")
             }
+            for refinement in try store.loadSynthesisRefinements(job: job.id) { job.refinements[refinement.policy] = refinement }
             guard !job.state.isTerminal else { continue }
             resumed += 1
+            startEmbedding(job, accepted: samples)
             for task in try store.loadTasks(job: job.id) {
                 switch task.lease.state {
                 case .queued: leases.insert(task.lease)
@@ -37,9 +40,24 @@ extension CoordinatorServer {
                 }
             }
             logger.info("resumed \(job.id) (synthesize): \(job.acceptedTotal)/\(job.target) samples in \(job.batchesDone) batches, \(job.inFlight.count) batches in flight; output \(job.output.path)")
-            if job.complete { finishSynthesis(job) }
+            if job.complete { samplesComplete(job) }
         }
         return resumed
+    }
+
+    /// Starts the job's encoder queue when it filters near duplicates; after a restart its first request rebuilds the
+    /// window from the accepted samples (each group's last `near_dup_window`), before any batch is compared.
+    func startEmbedding(_ job: SynthesisRuntime, accepted lines: [(policy: String, label: String, line: String)]) {
+        guard let model = job.spec.nearDuplicates?.embedModel else { return }
+        let embedding = SynthesisEmbedding(jobID: job.id, modelDirectory: model, wake: wake)
+        job.embedding = embedding
+        let recent = job.windowSamples(lines)
+        guard !recent.isEmpty else { return }
+        let ticket = job.nextTicket
+        job.nextTicket += 1
+        job.embeddingWork[ticket] = .window(groups: recent.map(\.group))
+        embedding.embed(ticket: ticket, prompts: recent.map(\.sample.prompt))
+        logger.info("\(job.id): rebuilding the near-duplicate window from \(recent.count) accepted samples")
     }
 
     /// `output`, or `<exports>/<job-id>/samples.jsonl`.
@@ -69,15 +87,17 @@ extension CoordinatorServer {
         }
         synthesisJobs[id] = job
         jobOrder.append(id)
+        startEmbedding(job, accepted: [])
         let spec = prepared.spec
-        logger.info("job \(id) submitted by \(LogSafe.text(submitter, limit: 100)): synthesize \(spec.count) per label for \(prepared.policies.map(\.id).joined(separator: ", ")) with \(LogSafe.text(spec.model, limit: 100)) at \(LogSafe.text(spec.endpoint, limit: 200)), batch \(spec.batch), output \(job.output.path)")
+        let near = spec.nearDuplicates.map { "near duplicates at cosine ≥ \($0.threshold) (window \($0.window), \($0.embedModel ?? "-"))" } ?? "exact dedup only"
+        logger.info("job \(id) submitted by \(LogSafe.text(submitter, limit: 100)): synthesize \(spec.count) per label for \(prepared.policies.map(\.id).joined(separator: ", ")) with \(LogSafe.text(spec.model, limit: 100)) at \(LogSafe.text(spec.endpoint, limit: 200)), batch \(spec.batch), \(near)\(spec.refines ? ", refine_policy" : ""), output \(job.output.path)")
         return id
     }
 
-    /// The synthesize job a task id belongs to (`job-N/batch-B`).
+    /// The synthesize job a task id belongs to (`job-N/batch-B`, `job-N/refine-K`).
     func synthesisJob(forTask taskID: String) -> SynthesisRuntime? {
-        guard let range = taskID.range(of: "/batch-") else { return nil }
-        return synthesisJobs[String(taskID[..<range.lowerBound])]
+        guard let slash = taskID.firstIndex(of: "/") else { return nil }
+        return synthesisJobs[String(taskID[..<slash])]
     }
 
     // MARK: Planning and leasing
@@ -129,159 +149,30 @@ extension CoordinatorServer {
     /// Sends a leased batch; true when the task is a synthesize batch (sent, or requeued when the worker is unreachable).
     func sendSynthesisAssignment(_ lease: TaskLease, to workerID: String) -> Bool {
         guard let job = synthesisJobs[lease.jobID] else { return false }
-        guard let batch = job.inFlight[lease.armID], let member = membership.member(workerID) else {
+        let assignment: Uniguard_V1_TaskAssignment?
+        if lease.armID < 0 {
+            assignment = refineAssignment(job, lease)
+        } else {
+            assignment = job.inFlight[lease.armID].map { batch in
+                job.prepared.assignment(taskID: lease.taskID, attempt: lease.attempt, deadlineUnixMs: lease.deadlineUnixMs,
+                                        policy: batch.policy, label: batch.label, sequence: batch.sequence, count: batch.count)
+            }
+        }
+        guard let assignment, let member = membership.member(workerID) else {
             if let requeued = leases.requeue(lease.taskID) { persistLeases([requeued], "requeue") }
             return true
         }
-        let assignment = job.prepared.assignment(taskID: lease.taskID, attempt: lease.attempt, deadlineUnixMs: lease.deadlineUnixMs,
-                                                 policy: batch.policy, label: batch.label, sequence: batch.sequence, count: batch.count)
         if !send(.taskAssignment(assignment), to: member.routingID, jobID: job.id) {
             if let requeued = leases.requeue(lease.taskID) { persistLeases([requeued], "requeue") }
         }
         return true
     }
 
-    // MARK: Results
-
-    /// A batch result (the samples in the raw frame). True when the task is a synthesize batch. It counts only as the
-    /// lease holder's result for the current attempt and only if `SynthesisResultCheck` finds it possible.
-    func handleSynthesisResult(_ result: Uniguard_V1_TaskResult, raw: [Data], from workerID: String) -> Bool {
-        guard let job = synthesisJob(forTask: result.taskID) else { return false }
-        pendingAcks[workerID, default: []].append(result.taskID)
-        switch leases.verdict(result.taskID, worker: workerID, attempt: Int(result.attempt)) {
-        case .accepted: break
-        case .duplicate:
-            logger.debug("result for \(LogSafe.text(result.taskID)) from \(workerID) was already counted; acknowledged again")
-            return true
-        case .rejected(let why):
-            rejectLog.warning("result for \(LogSafe.text(result.taskID)) (attempt \(result.attempt)) from worker \(workerID) rejected: \(why)")
-            return true
-        case .cancelled, .unknown:
-            logger.debug("result for \(LogSafe.text(result.taskID)) from \(workerID) is for no running task; ignored")
-            return true
-        }
-        guard let lease = leases.task(result.taskID), let batch = job.inFlight[lease.armID] else { return true }
-        switch result.outcome {
-        case .synthBatch(let r):
-            do {
-                let samples = try SynthesisResultCheck.samples(r, raw: raw, batch: batch, prepared: job.prepared, taskID: result.taskID)
-                commitBatch(job, batch: batch, result: r, samples: samples, attempt: Int(result.attempt), elapsedMs: result.elapsedMs, worker: workerID)
-            } catch {
-                synthesisTaskFailed(job, result.taskID, reason: "\(error)", worker: workerID)
-            }
-        case .error(let error):
-            synthesisTaskFailed(job, result.taskID, reason: LogSafe.text(error.message), worker: workerID)
-        default:
-            synthesisTaskFailed(job, result.taskID, reason: "a result of the wrong kind for a synthesize batch", worker: workerID)
-        }
-        return true
-    }
-
-    /// Dedups a checked batch against everything accepted (exact: policy, label, normalised prompt), keeps what its
-    /// groups still need, commits task, batch and sample lines in one transaction, then appends them to the output.
-    private func commitBatch(_ job: SynthesisRuntime, batch: SynthesisRuntime.Batch, result r: Uniguard_V1_SynthBatchResult,
-                             samples: [Sample], attempt: Int, elapsedMs: UInt64, worker: String) {
-        let taskID = SynthesisRuntime.taskID(job: job.id, batch: batch.number)
-        guard case .accepted = leases.complete(taskID, worker: worker, attempt: attempt) else { return }
-        failures.recordSuccess(worker: worker)
-        let now = UnixTime.nowMs()
-        var outcome = SynthesisBatchOutcome(commitSeq: job.lastCommitSeq + 1, worker: worker, generated: Int(r.generated),
-                                            relabelled: Int(r.relabelled), dropped: Int(r.rejected), requests: Int(r.requests),
-                                            promptTokens: Int(r.promptTokens), completionTokens: Int(r.completionTokens), retries: Int(r.retries))
-        var inBatch = ExactDeduplicator()
-        var added: [SafetyLabel: Int] = [:]
-        var lines: [(policy: String, label: String, line: String)] = []
-        var kept: [Sample] = []
-        for sample in samples {
-            if job.exact.contains(policy: sample.policy, label: sample.label, prompt: sample.prompt)
-                || !inBatch.insert(policy: sample.policy, label: sample.label, prompt: sample.prompt) {
-                outcome.duplicates += 1
-                continue
-            }
-            guard job.accepted(sample.policy, sample.label) + added[sample.label, default: 0] < job.spec.count else {
-                outcome.surplus += 1
-                continue
-            }
-            added[sample.label, default: 0] += 1
-            kept.append(sample)
-            lines.append((sample.policy, sample.label.rawValue, SampleCodec.encode(sample)))
-        }
-        outcome.accepted = lines.count
-        let before = job.accepted(batch.policy, batch.label)
-        // Memory follows the commit below (a failed commit exits the coordinator).
-        job.inFlight[batch.number] = nil
-        job.lastCommitSeq = outcome.commitSeq
-        job.batchesDone += 1
-        for sample in kept {
-            _ = job.exact.insert(policy: sample.policy, label: sample.label, prompt: sample.prompt)
-        }
-        var tally = job.tallies[batch.policy, default: SynthesisRuntime.PolicyTally()]
-        for (label, n) in added { tally.accepted[label, default: 0] += n }
-        tally.generated += outcome.generated; tally.duplicates += outcome.duplicates; tally.surplus += outcome.surplus
-        tally.relabelled += outcome.relabelled; tally.dropped += outcome.dropped; tally.batches += 1
-        job.tallies[batch.policy] = tally
-        job.requests += outcome.requests; job.promptTokens += outcome.promptTokens
-        job.completionTokens += outcome.completionTokens; job.retries += outcome.retries
-        do {
-            try store.transaction {
-                try store.completeSynthesisTask(taskID, worker: worker, elapsedMs: min(elapsedMs, UInt64(Int64.max)), completedMs: now)
-                try store.commitSynthesisBatch(job: job.id, batch: batch.number, outcome: outcome, lines: lines, completedMs: now)
-            }
-        } catch { storeFailed(error, "synthesis batch") }
-        appendOutput(job, lines.map(\.line))
-        logger.info("\(job.id): batch \(batch.number) (\(batch.key)/\(batch.sequence)) from \(worker): \(lines.count) accepted, \(outcome.duplicates) duplicates, \(outcome.surplus) surplus; \(job.acceptedTotal)/\(job.target)")
-        let key = batch.key
-        let full = job.accepted(batch.policy, batch.label) >= job.spec.count
-        job.fruitless[key] = job.accepted(batch.policy, batch.label) > before || full ? 0 : job.fruitless[key, default: 0] + 1
-        if job.complete {
-            finishSynthesis(job)
-        } else if job.fruitless[key, default: 0] >= job.spec.maxFruitlessBatches {
-            stopSynthesis(job, state: .failed, message: "\(key): the last \(job.spec.maxFruitlessBatches) batches added no new sample (all duplicates, relabelled away or surplus); raise temperature or lower count. Accepted samples are kept in \(job.output.path)")
-        }
-    }
-
-    /// Appends committed lines; when that fails, the file is rebuilt from the store (it holds every accepted line).
-    private func appendOutput(_ job: SynthesisRuntime, _ lines: [String]) {
-        do {
-            if job.output.needsRebuild { try job.output.restore(lines: try store.loadSynthesisSamples(job: job.id).map(\.line)) } else { try job.output.append(lines: lines) }
-        } catch {
-            logger.error("\(job.id): cannot write \(job.output.path): \(error); the samples are committed in the store and the file is rebuilt from it at the next batch or restart")
-        }
-    }
-
-    /// The holder's attempt failed (an endpoint error, an impossible result): charged to it, and the batch goes back
-    /// to the queue for a worker that has not failed it; enough distinct workers failing it fails the job.
-    func synthesisTaskFailed(_ job: SynthesisRuntime, _ taskID: String, reason: String, worker: String) {
-        guard let lease = leases.task(taskID), lease.state == .leased else { return }
-        logger.warning("task \(taskID) failed on \(worker) (attempt \(lease.attempt)): \(reason)")
-        guard chargeSynthesisFailure(job, taskID, worker: worker, reason: reason) else { return }
-        if let requeued = leases.requeue(taskID) { persistLeases([requeued], "failed task") }
-    }
-
-    /// A lease of a synthesize batch ran its full term: a failure of its holder. True when `lease` is one.
-    func synthesisLeaseExpired(_ lease: TaskLease) -> Bool {
-        guard let job = synthesisJobs[lease.jobID] else { return false }
-        if job.state == .running, let worker = lease.workerID {
-            chargeSynthesisFailure(job, lease.taskID, worker: worker, reason: "lease expired after \(config.leaseTimeoutMs) ms")
-        }
-        return true
-    }
-
-    @discardableResult
-    private func chargeSynthesisFailure(_ job: SynthesisRuntime, _ taskID: String, worker: String, reason: String) -> Bool {
-        let outcome = failures.recordFailure(task: taskID, worker: worker, nowUnixMs: UnixTime.nowMs())
-        if outcome.quarantinedWorker {
-            logger.warning("worker \(worker) failed \(failures.failuresToQuarantine) tasks in a row; quarantined for \(failures.quarantineMs / 1000) s (no tasks)")
-        }
-        guard outcome.failsJob else { return true }
-        stopSynthesis(job, state: .failed, message: "task \(taskID) failed on \(outcome.workers.count) distinct workers (\(outcome.workers.joined(separator: ", "))); last error: \(reason). Accepted samples are kept in \(job.output.path)")
-        return false
-    }
-
     // MARK: Finish, cancel, fail
 
     func finishSynthesis(_ job: SynthesisRuntime) {
-        stopSynthesis(job, state: .done, message: nil)
+        let unwritten = job.refinements.values.filter { $0.state == "failed" }.map { "\($0.policy): \($0.message ?? "failed")" }.sorted()
+        stopSynthesis(job, state: .done, message: unwritten.isEmpty ? nil : "refine_policy wrote no suggestion for " + unwritten.joined(separator: "; "))
         logger.info("job \(job.id) done: \(job.acceptedTotal) samples in \(job.batchesDone) batches written to \(job.output.path); \(job.requests) requests, \(job.promptTokens) prompt + \(job.completionTokens) completion tokens")
     }
 
@@ -304,10 +195,17 @@ extension CoordinatorServer {
         job.state = state
         job.message = message
         job.finishedMs = UnixTime.nowMs()
+        // Results waiting for their embeddings will not commit: their workers may forget them.
+        for case .batch(let pending) in job.embeddingWork.values { pendingAcks[pending.worker, default: []].append(pending.taskID) }
+        job.embeddingWork = [:]
+        job.embedding = nil
+        job.near = nil
+        for (policy, r) in job.refinements where r.state == "pending" { job.refinements[policy]?.state = "cancelled" }
         do {
             try store.transaction {
                 try store.cancelTasks(job: job.id)
                 try store.cancelSynthesisBatches(job: job.id)
+                try store.cancelSynthesisRefinements(job: job.id)
                 try store.setJobState(job.id, state, finishedMs: job.finishedMs, exportPath: job.output.path, message: message)
             }
         } catch { storeFailed(error, "job stop") }

@@ -3,8 +3,9 @@ import Foundation
 import GuardData
 
 /// A synthesize job in the coordinator's memory: batches in flight, accepted counts per policy and label, the exact
-/// dedup state over every accepted sample, and the output file. The store holds the same facts (`synth_batches`,
-/// `synth_samples`); this is the view the event loop plans and checks results with.
+/// dedup state over every accepted sample, the near-duplicate window, batches waiting for their embeddings,
+/// `refine_policy`'s progress, and the output file. The store holds the same facts (`synth_batches`, `synth_samples`,
+/// `synth_refinements`); this is the view the event loop plans and checks results with.
 final class SynthesisRuntime {
     /// A batch issued and not yet committed.
     struct Batch: Equatable {
@@ -16,11 +17,32 @@ final class SynthesisRuntime {
         var key: String { SynthesisRuntime.key(policy, label) }
     }
 
+    /// A checked batch whose prompts are being embedded; committed when the rows come back (tickets in order).
+    struct PendingBatch {
+        var batch: Batch
+        var taskID: String
+        var result: Uniguard_V1_SynthBatchResult
+        var samples: [Sample]
+        var disagreements: [JobDisagreement]
+        /// Index in `samples` → row of the embeddings: the samples that were not exact duplicates when sent.
+        var rows: [Int: Int]
+        var elapsedMs: UInt64
+        var worker: String
+    }
+
+    /// What an embedding ticket is for.
+    enum EmbeddingWork {
+        case batch(PendingBatch)
+        /// Rebuilding the window after a restart from the accepted samples of these groups (in output order).
+        case window(groups: [Int])
+    }
+
     /// What one policy's batches gave so far.
     struct PolicyTally {
         var accepted: [SafetyLabel: Int] = [:]
         var generated = 0
         var duplicates = 0
+        var nearDuplicates = 0
         var surplus = 0
         var relabelled = 0
         var dropped = 0
@@ -50,6 +72,15 @@ final class SynthesisRuntime {
     /// Batches in a row per (policy, label) that added nothing (reset by a restart).
     var fruitless: [String: Int] = [:]
     private var cursor = 0
+    /// The coordinator's encoder queue (nil: exact dedup only, or the job ended).
+    var embedding: SynthesisEmbedding?
+    /// Near-duplicate window per (policy, label); made when the first rows come back (their width).
+    var near: NearDuplicateFilter?
+    /// Embedding tickets not yet handled, and the next ticket.
+    var embeddingWork: [Int: EmbeddingWork] = [:]
+    var nextTicket = 1
+    /// `refine_policy` per policy id; empty until the samples are done.
+    var refinements: [String: StoredRefinement] = [:]
 
     init(_ stored: StoredSynthesisJob, outputPath: String) {
         id = stored.id
@@ -83,8 +114,46 @@ final class SynthesisRuntime {
         return spec.count - accepted(policy, label) - requested
     }
 
-    /// Every group has its count: the job is done.
+    /// Every group has its count: the samples are done (refinement may follow).
     var complete: Bool { groups.allSatisfy { accepted($0.policy, $0.label) >= spec.count } }
+
+    /// Refinement has begun (a row per policy) and none is pending.
+    var refinementsDone: Bool { !refinements.isEmpty && refinements.values.allSatisfy { $0.state != "pending" } }
+
+    /// Task ids of refinements: `job-N/refine-K` (K: the policy's 1-based place in the job), with arm id -K.
+    static func refineTaskID(job: String, policyIndex: Int) -> String { "\(job)/refine-\(policyIndex + 1)" }
+    static func refineArmID(policyIndex: Int) -> Int { -(policyIndex + 1) }
+    /// The policy a refine task's arm id names.
+    func refinePolicy(armID: Int) -> PreparedSynthesis.PolicyText? {
+        let index = -armID - 1
+        return prepared.policies.indices.contains(index) ? prepared.policies[index] : nil
+    }
+
+    /// The near-duplicate group of a (policy, label): two per policy, in job order.
+    func nearGroup(_ policy: String, _ label: SafetyLabel) -> Int? {
+        prepared.policies.firstIndex { $0.id == policy }.map { $0 * 2 + label.classIndex }
+    }
+
+    /// The near-duplicate window, made at the first rows (whose width it takes).
+    func nearFilter(dimension: Int) -> NearDuplicateFilter? {
+        guard let settings = spec.nearDuplicates else { return nil }
+        if near == nil { near = NearDuplicateFilter(dimension: dimension, threshold: settings.threshold, window: settings.window) }
+        return near
+    }
+
+    /// Indices of the samples that are not exact duplicates of accepted ones or of an earlier sample of the batch.
+    func exactCandidates(_ samples: [Sample]) -> [Int] {
+        var inBatch = ExactDeduplicator()
+        return samples.indices.filter { i in
+            let s = samples[i]
+            return !exact.contains(policy: s.policy, label: s.label, prompt: s.prompt) && inBatch.insert(policy: s.policy, label: s.label, prompt: s.prompt)
+        }
+    }
+
+    /// Whether `taskID`'s checked result waits for its embeddings (its worker is acknowledged when it commits).
+    func awaitsEmbedding(_ taskID: String) -> Bool {
+        embeddingWork.values.contains { if case .batch(let p) = $0 { p.taskID == taskID } else { false } }
+    }
 
     /// The next batch to issue (groups in turn), or nil when what is in flight covers every group's need.
     func planBatch() -> Batch? {
@@ -112,6 +181,20 @@ final class SynthesisRuntime {
         }
     }
 
+    /// The accepted samples the near-duplicate window holds after a restart: each group's last `window`, in output order.
+    func windowSamples(_ lines: [(policy: String, label: String, line: String)]) -> [(sample: Sample, group: Int)] {
+        guard let window = spec.nearDuplicates?.window, window > 0 else { return [] }
+        var perGroup: [Int: Int] = [:]
+        var recent: [(sample: Sample, group: Int)] = []
+        for s in lines.reversed() {
+            guard let label = SafetyLabel(rawValue: s.label), let group = nearGroup(s.policy, label), perGroup[group, default: 0] < window,
+                  let sample = try? SampleCodec.decode(ArraySlice(Array(s.line.utf8)), path: id, line: 0) else { continue }
+            perGroup[group, default: 0] += 1
+            recent.append((sample, group))
+        }
+        return recent.reversed()
+    }
+
     /// Rebuilds memory from the store's batches and sample lines; the output file is made to match them.
     /// `writeOutput`: make the output file match (running jobs; a finished job's file is the user's now).
     func restore(batches: [StoredSynthesisBatch], samples: [(policy: String, label: String, line: String)], writeOutput: Bool) throws {
@@ -127,7 +210,7 @@ final class SynthesisRuntime {
             batchesDone += 1
             lastCommitSeq = max(lastCommitSeq, o.commitSeq)
             var t = tallies[b.policy, default: PolicyTally()]
-            t.generated += o.generated; t.duplicates += o.duplicates; t.surplus += o.surplus
+            t.generated += o.generated; t.duplicates += o.duplicates; t.nearDuplicates += o.nearDuplicates; t.surplus += o.surplus
             t.relabelled += o.relabelled; t.dropped += o.dropped; t.batches += 1
             tallies[b.policy] = t
             requests += o.requests; promptTokens += o.promptTokens; completionTokens += o.completionTokens; retries += o.retries

@@ -19,13 +19,7 @@ struct SynthBatchRunner {
         guard (1...1000).contains(task.count) else { throw WorkerError("\(taskID): a batch of \(task.count) prompts (1...1000)") }
         let policy = try PolicyParser.parse(yaml: task.policyYaml, path: "policy \(task.policyID) of \(taskID)")
         guard policy.id == task.policyID else { throw WorkerError("\(taskID): the policy YAML is '\(policy.id)', not '\(task.policyID)'") }
-        var apiKey: String?
-        if !task.apiKeyEnv.isEmpty {
-            guard let value = environment[task.apiKeyEnv], !value.isEmpty else {
-                throw WorkerError("\(taskID): the job's api_key_env \(task.apiKeyEnv) is not set (or empty) in this worker's environment; start the worker with it")
-            }
-            apiKey = value
-        }
+        let apiKey = try Self.apiKey(variable: task.apiKeyEnv, environment: environment, taskID: taskID)
         let reflection: DisagreementAction?
         switch task.reflection {
         case "off": reflection = nil
@@ -59,12 +53,29 @@ struct SynthBatchRunner {
         result.promptTokens = UInt64(usage.promptTokens)
         result.completionTokens = UInt64(usage.completionTokens)
         result.retries = UInt64(max(0, usage.requests - usage.completions))
+        result.disagreements = outcome.disagreements.map { d in
+            var w = Uniguard_V1_SynthDisagreement()
+            w.prompt = d.prompt
+            w.intended = d.intended.rawValue
+            w.judged = d.judged.rawValue
+            w.reason = d.reason
+            return w
+        }
         var jsonl: [UInt8] = []
         for sample in outcome.samples {
             SampleCodec.encode(sample, into: &jsonl)
             jsonl.append(0x0A)
         }
         return (result, Data(jsonl))
+    }
+
+    /// The key from this worker's environment variable the job names (none when it names none).
+    static func apiKey(variable: String, environment: [String: String], taskID: String) throws -> String? {
+        guard !variable.isEmpty else { return nil }
+        guard let value = environment[variable], !value.isEmpty else {
+            throw WorkerError("\(taskID): the job's api_key_env \(variable) is not set (or empty) in this worker's environment; start the worker with it")
+        }
+        return value
     }
 
     /// Blocks this slot thread until `work` (on the concurrency pool) finishes.

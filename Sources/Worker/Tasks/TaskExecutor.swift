@@ -48,8 +48,10 @@ struct TaskExecutor: Sendable {
                 let (summary, jsonl) = try SynthBatchRunner(logger: logger).run(task, taskID: assignment.taskID)
                 synthesis.put(assignment.taskID, jsonl)
                 result.synthBatch = summary
+            case .synthRefine(let task)?:
+                result.synthRefine = try SynthRefineRunner(logger: logger).run(task, taskID: assignment.taskID)
             default:
-                throw WorkerError("this worker runs merge-arm, train-step and synth-batch tasks only")
+                throw WorkerError("this worker runs merge-arm, train-step, synth-batch and synth-refine tasks only")
             }
         } catch {
             var failure = Uniguard_V1_Error()

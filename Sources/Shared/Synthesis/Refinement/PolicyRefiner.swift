@@ -25,10 +25,21 @@ public struct PolicyRefiner: Sendable {
             throw SynthesisError("policy \(policy.id) has no readable YAML file to refine")
         }
         let shown = Array(disagreements.suffix(maxDisagreements))
-        let request = ChatRequest(model: model, messages: RefinementPrompt.messages(policyYAML: yaml, policyID: policy.id, disagreements: shown),
+        let (critique, revised) = try await suggest(policyYAML: yaml, policyID: policy.id, disagreements: shown)
+        var header = "# Suggested revision of \((path as NSString).lastPathComponent) by \(model) (uniguard synthesize --refine-policy),\n"
+        header += "# from \(disagreements.count) generator/judge disagreement\(disagreements.count == 1 ? "" : "s") (\(shown.count) shown to the model).\n"
+        header += "# Review it; to adopt it, copy it over the policy file yourself.\n"
+        header += critique.split(whereSeparator: \.isNewline).map { "# Critique: \($0)" }.joined(separator: "\n") + "\n"
+        let target = try Self.writeNew(header + revised + (revised.hasSuffix("\n") ? "" : "\n"), beside: path)
+        return Suggestion(path: target, critique: critique, disagreements: disagreements.count)
+    }
+
+    /// The model's critique and revised YAML for a policy's text and disagreements (all shown), asked again until the
+    /// revision parses as a policy with the same id. Writes nothing: a cluster worker returns them to the coordinator.
+    public func suggest(policyYAML yaml: String, policyID id: String, disagreements shown: [Disagreement]) async throws -> (critique: String, revised: String) {
+        let request = ChatRequest(model: model, messages: RefinementPrompt.messages(policyYAML: yaml, policyID: id, disagreements: shown),
                                   temperature: 0.2, seed: 0, maxTokens: nil, schema: ReplySchemas.policyRevision)
-        let id = policy.id
-        let (critique, revised) = try await client.complete(request, purpose: "refine \(policy.id)") { content -> (String, String) in
+        return try await client.complete(request, purpose: "refine \(id)") { content -> (String, String) in
             let object = try ReplyJSON.object(in: content)
             let critique = try ReplyJSON.text(object, "critique", at: "reply")
             let revised = try ReplyJSON.text(object, "revised_policy_yaml", at: "reply")
@@ -40,12 +51,6 @@ public struct PolicyRefiner: Sendable {
             guard parsed.id == id else { throw ReplyProblem("the revised policy has id \(parsed.id), expected \(id)") }
             return (critique, revised)
         }
-        var header = "# Suggested revision of \((path as NSString).lastPathComponent) by \(model) (uniguard synthesize --refine-policy),\n"
-        header += "# from \(disagreements.count) generator/judge disagreement\(disagreements.count == 1 ? "" : "s") (\(shown.count) shown to the model).\n"
-        header += "# Review it; to adopt it, copy it over the policy file yourself.\n"
-        header += critique.split(whereSeparator: \.isNewline).map { "# Critique: \($0)" }.joined(separator: "\n") + "\n"
-        let target = try Self.writeNew(header + revised + (revised.hasSuffix("\n") ? "" : "\n"), beside: path)
-        return Suggestion(path: target, critique: critique, disagreements: disagreements.count)
     }
 
     /// Creates the first free `<path>.suggested[-N]` with O_EXCL, so nothing existing is ever replaced.

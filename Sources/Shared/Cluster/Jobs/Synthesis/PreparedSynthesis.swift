@@ -1,3 +1,4 @@
+import EncoderModel
 import Foundation
 import GuardData
 import Runtime
@@ -41,7 +42,28 @@ public struct PreparedSynthesis: Codable, Sendable, Equatable {
             texts.append(PolicyText(id: policy.id, yaml: yaml))
         }
         if let output = spec.output { try checkOutput(output, spec: spec) }
+        var spec = spec
+        if var near = spec.nearDuplicates {
+            near.embedModel = try resolveEmbedModel(near.embedModel, spec: spec)
+            spec.nearDuplicates = near
+        }
         return PreparedSynthesis(spec: spec, policies: texts)
+    }
+
+    /// The encoder the coordinator embeds with: `embed_model`, else its cached base model; checked to be a model
+    /// directory with weights now, so a job does not fail at its first batch.
+    static func resolveEmbedModel(_ given: String?, spec: SynthesisJobSpec) throws -> String {
+        let key = "embed_model"
+        let url: URL
+        if let given { url = URL(fileURLWithPath: given) } else {
+            do { url = try UniGuardHome.requireBaseModel() } catch {
+                throw JobSpecError(source: spec.name, key: key, reason: "near-duplicate filtering runs on the coordinator, which has no base model: \(error). Fetch it on the coordinator host (scripts/fetch-base-model.sh), give embed_model: DIR, or set embedding_dedup: false")
+            }
+        }
+        do { _ = try ModelDirectory(url).weights() } catch {
+            throw JobSpecError(source: spec.name, key: key, reason: "\(url.path) is not a usable encoder: \(error)")
+        }
+        return url.path
     }
 
     /// The output must be new (a job never mixes its samples into another file) in a writable directory.
@@ -61,6 +83,29 @@ public struct PreparedSynthesis: Codable, Sendable, Equatable {
     /// The `source` of every sample of a batch: `synth:<model>#<policy>/<label>/<sequence>` (as `uniguard synthesize`).
     public func source(policy: String, label: SafetyLabel, sequence: Int) -> String {
         "synth:\(spec.model)#\(policy)/\(label.rawValue)/\(sequence)"
+    }
+
+    /// Disagreements a refine task shows the model (the most recent), as `PolicyRefiner.maxDisagreements`.
+    public static let refineDisagreements = 40
+
+    /// The task that asks for a revision of `policy` from its most recent `disagreements` (oldest first).
+    public func refineAssignment(taskID: String, attempt: Int, deadlineUnixMs: UInt64, policy: String,
+                                 disagreements: [JobDisagreement]) -> Uniguard_V1_TaskAssignment {
+        var task = Uniguard_V1_SynthRefineTask()
+        task.policyID = policy
+        task.policyYaml = policies.first { $0.id == policy }?.yaml ?? ""
+        task.disagreements = disagreements.suffix(Self.refineDisagreements).map(\.wire)
+        task.endpoint = spec.endpoint
+        task.model = spec.model
+        task.apiKeyEnv = spec.apiKeyEnv ?? ""
+        task.requestTimeoutSeconds = spec.requestTimeoutSeconds
+        task.maxRetries = UInt32(spec.maxRetries)
+        var assignment = Uniguard_V1_TaskAssignment()
+        assignment.taskID = taskID
+        assignment.attempt = UInt32(attempt)
+        assignment.leaseDeadlineUnixMs = deadlineUnixMs
+        assignment.synthRefine = task
+        return assignment
     }
 
     /// The task for one batch.

@@ -30,6 +30,26 @@ public struct SynthesisJobSpec: Codable, Sendable, Equatable {
     public var output: String?
     /// A (policy, label) whose last this-many batches added nothing fails the job (the model repeats itself).
     public var maxFruitlessBatches: Int
+    /// Near-duplicate filtering by embedding on the coordinator (as `uniguard synthesize`); nil: exact dedup only
+    /// (`embedding_dedup: false`, and jobs stored before the key existed).
+    public var nearDuplicates: NearDuplicateSettings?
+    /// `refine_policy`: after the samples, a worker asks the model for a revision of each policy from its
+    /// disagreements; the coordinator writes it beside the output. nil: off (also jobs stored before the key).
+    public var refinePolicy: Bool?
+
+    /// Whether the job ends with policy refinement.
+    public var refines: Bool { refinePolicy ?? false }
+}
+
+/// How a synthesize job finds near duplicates: cosine similarity of sentence embeddings (the corpus builder's
+/// `NearDuplicateFilter`), computed by the coordinator itself so no worker's word decides what is a duplicate.
+public struct NearDuplicateSettings: Codable, Sendable, Equatable {
+    /// Similarity at or above which a prompt is a near duplicate of an accepted one (same policy and label).
+    public var threshold: Float
+    /// Accepted prompts per policy and label that new ones are compared with.
+    public var window: Int
+    /// The encoder directory; nil until `PreparedSynthesis.prepare` resolves the coordinator's cached base model.
+    public var embedModel: String?
 }
 
 /// Reads `kind: synthesize` job YAML through Fusion's `SpecFields` (via `TrainingSpecFields`); an unknown key, a wrong
@@ -57,6 +77,11 @@ public struct SynthesisSpecParser: Sendable {
         "max_retries": "retries per request for 429, 5xx, timeouts, unusable replies (default 6)",
         "output": "output samples JSONL (default <exports>/<job-id>/samples.jsonl); must not exist yet",
         "max_fruitless_batches": "batches in a row adding nothing to a policy and label before the job fails (default 20)",
+        "embedding_dedup": "near-duplicate filtering by embedding, done by the coordinator: true (default) or false (exact dedup only)",
+        "near_dup_threshold": "cosine similarity at or above which a prompt is a near duplicate of an accepted one, (0, 1] (default 0.95)",
+        "near_dup_window": "accepted prompts per policy and label that new ones are compared with, 0...100000 (default 1024)",
+        "embed_model": "encoder directory the coordinator embeds prompts with (default: its cached all-MiniLM-L6-v2)",
+        "refine_policy": "after the samples, ask the model to revise each policy from its disagreements; written beside the output (default false)",
     ]
 
     public func parse(yaml: String, source: String, baseDirectory: String) throws -> SynthesisJobSpec {
@@ -93,6 +118,16 @@ public struct SynthesisSpecParser: Sendable {
         let reflect = try r.bool("reflection") ?? true
         let action = try r.choice("on_disagreement", ["relabel", "drop"]) ?? "relabel"
         if !reflect, r.top["on_disagreement"] != nil { throw r.fail("on_disagreement", "needs reflection: true") }
+        let embedding = try r.bool("embedding_dedup") ?? true
+        if !embedding {
+            for key in ["near_dup_threshold", "near_dup_window", "embed_model"] where r.top[key] != nil {
+                throw r.fail(key, "needs embedding_dedup: true (it is false here)")
+            }
+        }
+        let threshold = try r.number("near_dup_threshold", "must be in (0, 1]", { $0 > 0 && $0 <= 1 }) ?? 0.95
+        let window = try r.int("near_dup_window", in: 0...100_000) ?? 1024
+        let refine = try r.bool("refine_policy") ?? false
+        if refine, !reflect { throw r.fail("refine_policy", "needs reflection: true (the disagreements it works from come from self-reflection)") }
         return SynthesisJobSpec(
             name: try r.string("name") ?? (source as NSString).lastPathComponent, policies: policies,
             policyPack: try r.path("policy_pack"), count: count, endpoint: endpoint, model: model, apiKeyEnv: apiKeyEnv,
@@ -105,7 +140,9 @@ public struct SynthesisSpecParser: Sendable {
             requestTimeoutSeconds: try r.number("timeout", "must be in (0, 3600] seconds", { $0 > 0 && $0 <= 3600 }) ?? 120,
             maxRetries: try r.int("max_retries", in: 0...100) ?? 6,
             output: try r.path("output"),
-            maxFruitlessBatches: try r.int("max_fruitless_batches", in: 1...100_000) ?? 20)
+            maxFruitlessBatches: try r.int("max_fruitless_batches", in: 1...100_000) ?? 20,
+            nearDuplicates: embedding ? NearDuplicateSettings(threshold: Float(threshold), window: window, embedModel: try r.path("embed_model")) : nil,
+            refinePolicy: refine)
     }
 
     /// As `uniguard synthesize --policy`: a value naming a YAML file or a path is a file, anything else an id.

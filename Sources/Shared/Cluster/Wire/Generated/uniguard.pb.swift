@@ -541,12 +541,21 @@ public nonisolated struct Uniguard_V1_TaskAssignment: @unchecked Sendable {
     set {_uniqueStorage()._kind = .synthBatch(newValue)}
   }
 
+  public var synthRefine: Uniguard_V1_SynthRefineTask {
+    get {
+      if case .synthRefine(let v)? = _storage._kind {return v}
+      return Uniguard_V1_SynthRefineTask()
+    }
+    set {_uniqueStorage()._kind = .synthRefine(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
     case mergeArm(Uniguard_V1_MergeArmTask)
     case trainStep(Uniguard_V1_TrainStepTask)
     case synthBatch(Uniguard_V1_SynthBatchTask)
+    case synthRefine(Uniguard_V1_SynthRefineTask)
 
   }
 
@@ -1146,6 +1155,14 @@ public nonisolated struct Uniguard_V1_TaskResult: Sendable {
     set {outcome = .error(newValue)}
   }
 
+  public var synthRefine: Uniguard_V1_SynthRefineResult {
+    get {
+      if case .synthRefine(let v)? = outcome {return v}
+      return Uniguard_V1_SynthRefineResult()
+    }
+    set {outcome = .synthRefine(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Outcome: Equatable, Sendable {
@@ -1153,6 +1170,7 @@ public nonisolated struct Uniguard_V1_TaskResult: Sendable {
     case trainStep(Uniguard_V1_TrainStepResult)
     case synthBatch(Uniguard_V1_SynthBatchResult)
     case error(Uniguard_V1_Error)
+    case synthRefine(Uniguard_V1_SynthRefineResult)
 
   }
 
@@ -1254,6 +1272,83 @@ public nonisolated struct Uniguard_V1_SynthBatchResult: Sendable {
   public var completionTokens: UInt64 = 0
 
   /// Retries for 429, 5xx, timeouts and unusable replies.
+  public var retries: UInt64 = 0
+
+  /// The judge's disagreements, one per relabelled or dropped prompt (as many as `relabelled` or `rejected`), kept
+  /// by the coordinator for `refine_policy`.
+  public var disagreements: [Uniguard_V1_SynthDisagreement] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A prompt the generator wrote for `intended` and the judge labelled `judged` ("safe" or "unsafe"), with its reason.
+public nonisolated struct Uniguard_V1_SynthDisagreement: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var prompt: String = String()
+
+  public var intended: String = String()
+
+  public var judged: String = String()
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Ask the model at `endpoint` to critique one policy from its disagreements and propose a revised policy YAML
+/// (a `kind: synthesize` job with `refine_policy: true`, after its samples are done; task id "job-N/refine-K"), as
+/// `uniguard synthesize --refine-policy` does (Synthesis.PolicyRefiner). The worker only asks; the coordinator checks
+/// the reply and writes the suggestion beside the job's output. The API key is read as for SynthBatchTask.
+public nonisolated struct Uniguard_V1_SynthRefineTask: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var policyID: String = String()
+
+  public var policyYaml: String = String()
+
+  /// The most recent disagreements of the policy (at most 40), oldest first.
+  public var disagreements: [Uniguard_V1_SynthDisagreement] = []
+
+  public var endpoint: String = String()
+
+  public var model: String = String()
+
+  public var apiKeyEnv: String = String()
+
+  public var requestTimeoutSeconds: Double = 0
+
+  public var maxRetries: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The model's answer to a SynthRefineTask: its critique and the revised policy YAML (same id), and what it cost.
+public nonisolated struct Uniguard_V1_SynthRefineResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var critique: String = String()
+
+  public var revisedPolicyYaml: String = String()
+
+  public var requests: UInt64 = 0
+
+  public var promptTokens: UInt64 = 0
+
+  public var completionTokens: UInt64 = 0
+
   public var retries: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -2079,7 +2174,7 @@ nonisolated extension Uniguard_V1_Disconnect: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Uniguard_V1_TaskAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}lease_deadline_unix_ms\0\u{1}attempt\0\u{4}\u{7}merge_arm\0\u{3}train_step\0\u{3}synth_batch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}lease_deadline_unix_ms\0\u{1}attempt\0\u{4}\u{7}merge_arm\0\u{3}train_step\0\u{3}synth_batch\0\u{3}synth_refine\0")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -2160,6 +2255,19 @@ nonisolated extension Uniguard_V1_TaskAssignment: SwiftProtobuf.Message, SwiftPr
             _storage._kind = .synthBatch(v)
           }
         }()
+        case 13: try {
+          var v: Uniguard_V1_SynthRefineTask?
+          var hadOneofValue = false
+          if let current = _storage._kind {
+            hadOneofValue = true
+            if case .synthRefine(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._kind = .synthRefine(v)
+          }
+        }()
         default: break
         }
       }
@@ -2193,6 +2301,10 @@ nonisolated extension Uniguard_V1_TaskAssignment: SwiftProtobuf.Message, SwiftPr
       case .synthBatch?: try {
         guard case .synthBatch(let v)? = _storage._kind else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      }()
+      case .synthRefine?: try {
+        guard case .synthRefine(let v)? = _storage._kind else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
       }()
       case nil: break
       }
@@ -3143,7 +3255,7 @@ nonisolated extension Uniguard_V1_SynthBatchTask: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Uniguard_V1_TaskResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}attempt\0\u{3}elapsed_ms\0\u{2}\u{7}eval\0\u{3}train_step\0\u{3}synth_batch\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}attempt\0\u{3}elapsed_ms\0\u{2}\u{7}eval\0\u{3}train_step\0\u{3}synth_batch\0\u{1}error\0\u{3}synth_refine\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3206,6 +3318,19 @@ nonisolated extension Uniguard_V1_TaskResult: SwiftProtobuf.Message, SwiftProtob
           self.outcome = .error(v)
         }
       }()
+      case 14: try {
+        var v: Uniguard_V1_SynthRefineResult?
+        var hadOneofValue = false
+        if let current = self.outcome {
+          hadOneofValue = true
+          if case .synthRefine(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.outcome = .synthRefine(v)
+        }
+      }()
       default: break
       }
     }
@@ -3241,6 +3366,10 @@ nonisolated extension Uniguard_V1_TaskResult: SwiftProtobuf.Message, SwiftProtob
     case .error?: try {
       guard case .error(let v)? = self.outcome else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
+    case .synthRefine?: try {
+      guard case .synthRefine(let v)? = self.outcome else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
     }()
     case nil: break
     }
@@ -3393,7 +3522,7 @@ nonisolated extension Uniguard_V1_TrainStepResult: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Uniguard_V1_SynthBatchResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SynthBatchResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{1}rejected\0\u{1}generated\0\u{1}relabelled\0\u{1}requests\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{1}retries\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{1}rejected\0\u{1}generated\0\u{1}relabelled\0\u{1}requests\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{1}retries\0\u{1}disagreements\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3409,6 +3538,7 @@ nonisolated extension Uniguard_V1_SynthBatchResult: SwiftProtobuf.Message, Swift
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.promptTokens) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.completionTokens) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.retries) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.disagreements) }()
       default: break
       }
     }
@@ -3439,6 +3569,9 @@ nonisolated extension Uniguard_V1_SynthBatchResult: SwiftProtobuf.Message, Swift
     if self.retries != 0 {
       try visitor.visitSingularUInt64Field(value: self.retries, fieldNumber: 8)
     }
+    if !self.disagreements.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.disagreements, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3447,6 +3580,172 @@ nonisolated extension Uniguard_V1_SynthBatchResult: SwiftProtobuf.Message, Swift
     if lhs.rejected != rhs.rejected {return false}
     if lhs.generated != rhs.generated {return false}
     if lhs.relabelled != rhs.relabelled {return false}
+    if lhs.requests != rhs.requests {return false}
+    if lhs.promptTokens != rhs.promptTokens {return false}
+    if lhs.completionTokens != rhs.completionTokens {return false}
+    if lhs.retries != rhs.retries {return false}
+    if lhs.disagreements != rhs.disagreements {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Uniguard_V1_SynthDisagreement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SynthDisagreement"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}prompt\0\u{1}intended\0\u{1}judged\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.prompt) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.intended) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.judged) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.prompt.isEmpty {
+      try visitor.visitSingularStringField(value: self.prompt, fieldNumber: 1)
+    }
+    if !self.intended.isEmpty {
+      try visitor.visitSingularStringField(value: self.intended, fieldNumber: 2)
+    }
+    if !self.judged.isEmpty {
+      try visitor.visitSingularStringField(value: self.judged, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Uniguard_V1_SynthDisagreement, rhs: Uniguard_V1_SynthDisagreement) -> Bool {
+    if lhs.prompt != rhs.prompt {return false}
+    if lhs.intended != rhs.intended {return false}
+    if lhs.judged != rhs.judged {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Uniguard_V1_SynthRefineTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SynthRefineTask"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}policy_id\0\u{3}policy_yaml\0\u{1}disagreements\0\u{1}endpoint\0\u{1}model\0\u{3}api_key_env\0\u{3}request_timeout_seconds\0\u{3}max_retries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.policyID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.policyYaml) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.disagreements) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.endpoint) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.apiKeyEnv) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.requestTimeoutSeconds) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.maxRetries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.policyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.policyID, fieldNumber: 1)
+    }
+    if !self.policyYaml.isEmpty {
+      try visitor.visitSingularStringField(value: self.policyYaml, fieldNumber: 2)
+    }
+    if !self.disagreements.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.disagreements, fieldNumber: 3)
+    }
+    if !self.endpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.endpoint, fieldNumber: 4)
+    }
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 5)
+    }
+    if !self.apiKeyEnv.isEmpty {
+      try visitor.visitSingularStringField(value: self.apiKeyEnv, fieldNumber: 6)
+    }
+    if self.requestTimeoutSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.requestTimeoutSeconds, fieldNumber: 7)
+    }
+    if self.maxRetries != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxRetries, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Uniguard_V1_SynthRefineTask, rhs: Uniguard_V1_SynthRefineTask) -> Bool {
+    if lhs.policyID != rhs.policyID {return false}
+    if lhs.policyYaml != rhs.policyYaml {return false}
+    if lhs.disagreements != rhs.disagreements {return false}
+    if lhs.endpoint != rhs.endpoint {return false}
+    if lhs.model != rhs.model {return false}
+    if lhs.apiKeyEnv != rhs.apiKeyEnv {return false}
+    if lhs.requestTimeoutSeconds != rhs.requestTimeoutSeconds {return false}
+    if lhs.maxRetries != rhs.maxRetries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Uniguard_V1_SynthRefineResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SynthRefineResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}critique\0\u{3}revised_policy_yaml\0\u{1}requests\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{1}retries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.critique) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.revisedPolicyYaml) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.requests) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.promptTokens) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.completionTokens) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.retries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.critique.isEmpty {
+      try visitor.visitSingularStringField(value: self.critique, fieldNumber: 1)
+    }
+    if !self.revisedPolicyYaml.isEmpty {
+      try visitor.visitSingularStringField(value: self.revisedPolicyYaml, fieldNumber: 2)
+    }
+    if self.requests != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requests, fieldNumber: 3)
+    }
+    if self.promptTokens != 0 {
+      try visitor.visitSingularUInt64Field(value: self.promptTokens, fieldNumber: 4)
+    }
+    if self.completionTokens != 0 {
+      try visitor.visitSingularUInt64Field(value: self.completionTokens, fieldNumber: 5)
+    }
+    if self.retries != 0 {
+      try visitor.visitSingularUInt64Field(value: self.retries, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Uniguard_V1_SynthRefineResult, rhs: Uniguard_V1_SynthRefineResult) -> Bool {
+    if lhs.critique != rhs.critique {return false}
+    if lhs.revisedPolicyYaml != rhs.revisedPolicyYaml {return false}
     if lhs.requests != rhs.requests {return false}
     if lhs.promptTokens != rhs.promptTokens {return false}
     if lhs.completionTokens != rhs.completionTokens {return false}
