@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestHelpers"], path: "Tests/RuntimeTests"),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestHelpers"], path: "Tests/TokenizersTests"),
         .testTarget(name: "EncoderModelTests", dependencies: ["EncoderModel", "Tokenizers", "Training", "TestHelpers"], path: "Tests/EncoderModelTests"),
-        .testTarget(name: "GuardDataTests", dependencies: ["GuardData", "EncoderModel", "TestHelpers"], path: "Tests/GuardDataTests"),
+        .testTarget(name: "GuardDataTests", dependencies: ["GuardData", "EncoderModel", "Tokenizers", "TestHelpers"], path: "Tests/GuardDataTests"),
         .testTarget(name: "GuardsTests", dependencies: ["Guards", "TestHelpers"], path: "Tests/GuardsTests"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Guards", "GuardData", "EncoderModel", "Tokenizers", "TestHelpers"],
                     path: "Tests/TrainingTests"),

@@ -4,6 +4,7 @@ import EncoderModel
 import Foundation
 import GuardData
 import Runtime
+import Tokenizers
 
 /// `uniguard corpus`: build the multi-policy guardrail-instruction pretraining corpus.
 struct CorpusCommand: ParsableCommand {
@@ -20,7 +21,7 @@ struct CorpusBuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Turn sample files into instruction-formatted corpus lines (own samples + cross-policy pairs), deduplicated.",
         discussion: """
-        Every sample becomes `Instruct: <policy phrasing> [SEP] Query: <prompt>` under its own policy; every unsafe sample also becomes a safe example for up to --cross-pairs other policies that CrossPolicyRules allows. Prompts are deduplicated before pairing: exactly (normalised text per policy and label) and, unless --no-embedding-dedup, by embedding similarity within mini-batches. Deterministic for a given --seed; the output appears atomically.
+        Every sample becomes `Instruct: <policy phrasing> [SEP] Query: <prompt>` under its own policy (with --for-model, that model's separator token in place of [SEP], e.g. </s> for RoBERTa / XLM-R); every unsafe sample also becomes a safe example for up to --cross-pairs other policies that CrossPolicyRules allows. Prompts are deduplicated before pairing: exactly (normalised text per policy and label) and, unless --no-embedding-dedup, by embedding similarity within mini-batches. Deterministic for a given --seed; the output appears atomically.
         """
     )
 
@@ -37,6 +38,7 @@ struct CorpusBuildCommand: ParsableCommand {
     @Option(help: "Cosine similarity at or above which a prompt is a near duplicate of an earlier one (same policy and label).") var nearDupThreshold: Float = 0.95
     @Option(help: "Kept embeddings per policy and label that later batches are compared with.") var nearDupWindow = 1024
     @Flag(help: "Skip near-duplicate detection by embeddings (exact dedup still runs).") var noEmbeddingDedup = false
+    @Option(help: "Model directory the corpus is for: its tokenizer's separator token goes between segments (default: BERT's [SEP]; RoBERTa / XLM-R use </s>).") var forModel: String?
     @Option(help: "Encoder for near-duplicate detection (default: the cached all-MiniLM-L6-v2).") var embedModel: String?
     @Option(help: "Tokens of each prompt the near-duplicate encoder reads (a prompt's gist is in its first 128).") var embedMaxLength = 128
     @OptionGroup var threads: ThreadOptions
@@ -64,6 +66,7 @@ struct CorpusBuildCommand: ParsableCommand {
         options.includeRationales = rationales; options.skipInvalid = skipInvalid
         options.excludedPolicies = Set(excludePolicy); options.dedupBatch = dedupBatch
         options.nearDuplicateThreshold = nearDupThreshold; options.nearDuplicateWindow = nearDupWindow
+        if let forModel { options.separator = InstructionFormat.separator(of: try TokenizerLoader.load(directory: URL(fileURLWithPath: forModel))) }
         var embedder: SentenceEmbedder?
         if !noEmbeddingDedup {
             let dir = try embedModel.map { URL(fileURLWithPath: $0) } ?? UniGuardHome.requireBaseModel()

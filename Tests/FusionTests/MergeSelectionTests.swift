@@ -1,3 +1,4 @@
+import EncoderModel
 import Foundation
 @testable import Fusion
 @testable import Runtime
@@ -97,5 +98,19 @@ final class MergeSelectionTests: XCTestCase {
         }
         XCTAssertEqual(try ModelHash.sha256(ofFile: MergeFixtures.model("m1") + "/model.safetensors"),
                        "3992ef130fa615f7820e94e087e5a794b892688e2f392777a2cbdd4bd23085a8") // sha256sum
+    }
+
+    /// The merge hashes its inputs from their mapping: the same digest as reading the file, across 4 MiB slices.
+    func testMappedModelHashMatchesTheFileHash() throws {
+        let m1 = MergeFixtures.model("m1") + "/model.safetensors"
+        XCTAssertEqual(ModelHash.sha256(of: try SafetensorsFile(path: m1)),
+                       "3992ef130fa615f7820e94e087e5a794b892688e2f392777a2cbdd4bd23085a8")
+        let dir = MergeFixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("big.safetensors").path
+        let t = Tensor(zeros: [(4 << 20) / 4 + 333])
+        for i in 0..<t.count { t.data[i] = Float(i % 977) * 0.5 }
+        try SafetensorsWriter.write(path: path, tensors: [("w", t)])
+        XCTAssertEqual(ModelHash.sha256(of: try SafetensorsFile(path: path)), try SHA256.hexDigest(ofFile: path))
     }
 }

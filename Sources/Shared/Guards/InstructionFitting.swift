@@ -7,7 +7,14 @@ import Tokenizers
 struct InstructionFitting {
     let tokenizer: any Tokenizer
     let maxLength: Int
-    var format = InstructionFormat.standard
+    /// Uses the tokenizer's own separator token (`</s>` for RoBERTa / XLM-R), not a literal `[SEP]`.
+    var format: InstructionFormat
+
+    init(tokenizer: any Tokenizer, maxLength: Int) {
+        self.tokenizer = tokenizer
+        self.maxLength = maxLength
+        format = InstructionFormat(tokenizer: tokenizer)
+    }
 
     func render(policyText: String, prompt: String) -> (text: String, shortened: Bool) {
         let full = format.render(policyText: policyText, prompt: prompt)

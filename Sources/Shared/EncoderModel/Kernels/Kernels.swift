@@ -6,9 +6,9 @@ public enum Kernels {
     public static func layerNorm(
         _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
-        mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil
+        mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil, parallel: Bool = true
     ) {
-        Parallel.forRanges(rows, minPerChunk: 64) { range in
+        Parallel.forRanges(rows, minPerChunk: parallel ? 64 : Int.max) { range in
             for r in range {
                 let xr = x + r * cols, orow = out + r * cols
                 let m = FastMath.sum(cols, xr) / Float(cols)
@@ -28,6 +28,31 @@ public enum Kernels {
                 while i < cols { orow[i] = (xr[i] - m) * rs * gamma[i] + beta[i]; i += 1 }
                 mean?[r] = m
                 rstd?[r] = rs
+            }
+        }
+    }
+
+    /// sum[r] += bias + residual[r] in place (bias optional), then out = LayerNorm(sum) as `layerNorm`: a dense
+    /// layer's bias, the residual add and the LayerNorm in one pass over rows still in cache (saves two passes
+    /// over [rows, cols] against bias-in-GEMM + add + LayerNorm; short prompts feel it most). `out` may alias `residual`.
+    public static func biasResidualLayerNorm(
+        _ sum: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        eps: Float, mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil
+    ) {
+        Parallel.forRanges(rows, minPerChunk: 64) { range in
+            for r in range {
+                let sr = sum + r * cols, xr = residual + r * cols
+                var i = 0
+                if let bias {
+                    while i + 16 <= cols { FastMath.store(FastMath.load(sr + i) + FastMath.load(bias + i) + FastMath.load(xr + i), sr + i); i += 16 }
+                    while i < cols { sr[i] = sr[i] + bias[i] + xr[i]; i += 1 }
+                } else {
+                    while i + 16 <= cols { FastMath.store(FastMath.load(sr + i) + FastMath.load(xr + i), sr + i); i += 16 }
+                    while i < cols { sr[i] += xr[i]; i += 1 }
+                }
+                layerNorm(sr, out + r * cols, rows: 1, cols: cols, gamma: gamma, beta: beta, eps: eps,
+                          mean: mean.map { $0 + r }, rstd: rstd.map { $0 + r }, parallel: false)
             }
         }
     }

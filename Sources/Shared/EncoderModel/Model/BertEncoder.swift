@@ -23,7 +23,7 @@ public final class BertEncoder: @unchecked Sendable {
         word = params.offset(EncoderNames.word); position = params.offset(EncoderNames.position)
         tokenType = params.offset(EncoderNames.tokenType)
         embLNG = params.offset(EncoderNames.embLNWeight); embLNB = params.offset(EncoderNames.embLNBias)
-        layers = (0..<config.numLayers).map { LayerOffsets(params, layer: $0) }
+        layers = try (0..<config.numLayers).map { try LayerOffsets(params, layer: $0, hidden: config.hiddenSize) }
         poolerW = hasPooler ? params.offset(EncoderNames.poolerWeight) : 0
         poolerB = hasPooler ? params.offset(EncoderNames.poolerBias) : 0
     }
@@ -81,37 +81,49 @@ public final class BertEncoder: @unchecked Sendable {
                           eps: config.layerNormEps, mean: ws.embMean.data, rstd: ws.embRstd.data)
         ws.dropHidden(ws.embOut.data, mask: ws.embMask, site: .embeddings, layer: 0)
         var x = UnsafePointer(ws.embOut.data)
-        try batch.mask.withUnsafeBufferPointer { mask in
-            for l in 0..<config.numLayers {
-                let a = ws.activations(layer: l)
-                try layerForward(l, input: x, acts: a, ws: ws, mask: mask.baseAddress!)
-                x = UnsafePointer(a.out.data)
+        // Short inputs (a batch-1 prompt): OpenBLAS held to one thread for the whole pass and the dense layers'
+        // columns split over our threads instead (`BLAS.smallRows`).
+        let small = n <= BLAS.smallRows && Self.splitSmall
+        let linear = small ? BLAS.linearSplittingColumns : BLAS.linear
+        func layers() throws {
+            try batch.mask.withUnsafeBufferPointer { mask in
+                for l in 0..<config.numLayers {
+                    let a = ws.activations(layer: l)
+                    try layerForward(l, input: x, acts: a, ws: ws, mask: mask.baseAddress!, linear: linear)
+                    x = UnsafePointer(a.out.data)
+                }
             }
         }
+        if small { try BLAS.singleThreaded(layers) } else { try layers() }
         return ws.lastHidden
     }
 
+    static let splitSmall = ProcessInfo.processInfo.environment["UNIGUARD_SMALL_SPLIT"] != "0"
+
+    /// The dense-layer product `layerForward` uses (`BLAS.linear`, or its column-split form for short inputs).
+    typealias Linear = (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>) -> Void
+
     private func layerForward(_ l: Int, input x: UnsafePointer<Float>, acts a: LayerActivations, ws: EncoderWorkspace,
-                              mask: UnsafePointer<Float>) throws {
+                              mask: UnsafePointer<Float>, linear: Linear) throws {
         let o = layers[l], p = params.values.data
         let b = ws.batch, t = ws.seqLen, n = b * t, h = config.hiddenSize, inter = config.intermediateSize
-        BLAS.linear(x, rows: n, inFeatures: h, weight: p + o.qW, bias: p + o.qB, outFeatures: h, into: a.q.data)
-        BLAS.linear(x, rows: n, inFeatures: h, weight: p + o.kW, bias: p + o.kB, outFeatures: h, into: a.k.data)
-        BLAS.linear(x, rows: n, inFeatures: h, weight: p + o.vW, bias: p + o.vB, outFeatures: h, into: a.v.data)
+        // Q, K and V in one [n, 3H] product: one weight read and one OpenBLAS dispatch instead of three.
+        linear(x, n, h, p + o.qkvW, p + o.qkvB, 3 * h, a.qkv.data)
         attention(l, acts: a, ws: ws, mask: mask)
-        BLAS.linear(a.ctx.data, rows: n, inFeatures: h, weight: p + o.aoW, bias: p + o.aoB, outFeatures: h, into: a.attnSum.data)
+        // Dense outputs: with hidden dropout the bias must precede the dropout (inside the GEMM); without it, the
+        // bias joins the residual add and LayerNorm pass.
+        let dropping = ws.appliedDropout.map { $0.hidden > 0 } ?? false
+        linear(a.ctx.data, n, h, p + o.aoW, dropping ? p + o.aoB : nil, h, a.attnSum.data)
         ws.dropHidden(a.attnSum.data, mask: a.attnOutMask, site: .attentionOutput, layer: l)
-        Kernels.add(x, into: a.attnSum.data, count: n * h)
-        Kernels.layerNorm(a.attnSum.data, a.x1.data, rows: n, cols: h, gamma: p + o.ln1G, beta: p + o.ln1B,
-                          eps: config.layerNormEps, mean: a.ln1Mean.data, rstd: a.ln1Rstd.data)
-        BLAS.linear(a.x1.data, rows: n, inFeatures: h, weight: p + o.iW, bias: nil, outFeatures: inter, into: a.ffnPre.data)
+        Kernels.biasResidualLayerNorm(a.attnSum.data, bias: dropping ? nil : p + o.aoB, residual: x, a.x1.data, rows: n, cols: h,
+                                      gamma: p + o.ln1G, beta: p + o.ln1B, eps: config.layerNormEps, mean: a.ln1Mean.data, rstd: a.ln1Rstd.data)
+        linear(a.x1.data, n, h, p + o.iW, nil, inter, a.ffnPre.data)
         Kernels.biasGelu(a.ffnPre.data, bias: p + o.iB, a.ffnAct.data, rows: n, cols: inter)
-        BLAS.linear(a.ffnAct.data, rows: n, inFeatures: inter, weight: p + o.oW, bias: p + o.oB, outFeatures: h, into: a.ffnSum.data)
+        linear(a.ffnAct.data, n, inter, p + o.oW, dropping ? p + o.oB : nil, h, a.ffnSum.data)
         ws.dropHidden(a.ffnSum.data, mask: a.ffnOutMask, site: .ffnOutput, layer: l)
-        Kernels.add(a.x1.data, into: a.ffnSum.data, count: n * h)
-        // In inference `out` may alias the input `x`: x was last read by the residual above.
-        Kernels.layerNorm(a.ffnSum.data, a.out.data, rows: n, cols: h, gamma: p + o.ln2G, beta: p + o.ln2B,
-                          eps: config.layerNormEps, mean: a.ln2Mean.data, rstd: a.ln2Rstd.data)
+        // In inference `out` may alias the input `x`: x was last read by the first residual above.
+        Kernels.biasResidualLayerNorm(a.ffnSum.data, bias: dropping ? nil : p + o.oB, residual: a.x1.data, a.out.data, rows: n, cols: h,
+                                      gamma: p + o.ln2G, beta: p + o.ln2B, eps: config.layerNormEps, mean: a.ln2Mean.data, rstd: a.ln2Rstd.data)
     }
 
     /// Scaled dot-product attention per (sequence, head); keys past a row's last real token are skipped,
@@ -121,7 +133,7 @@ public final class BertEncoder: @unchecked Sendable {
     private func attention(_ l: Int, acts a: LayerActivations, ws: EncoderWorkspace, mask: UnsafePointer<Float>) {
         let b = ws.batch, t = ws.seqLen, h = config.hiddenSize, nh = config.numHeads, d = config.headDim
         let scale = 1 / Float(d).squareRoot()
-        let q = a.q.data, k = a.k.data, v = a.v.data, ctx = a.ctx.data, probs = a.probs.data
+        let q = a.qkv.data, k = q + h, v = q + 2 * h, ld = 3 * h, ctx = a.ctx.data, probs = a.probs.data
         let keyLengths = ws.keyLengths, maskBias = UnsafePointer(ws.maskBias.data)
         let drop = ws.appliedDropout.flatMap { $0.attention > 0 ? $0 : nil }
         if drop != nil { a.probsMask.reserve(b * nh * t * t) }
@@ -133,9 +145,9 @@ public final class BertEncoder: @unchecked Sendable {
                 for pair in range {
                     let r = pair / nh, head = pair % nh
                     let lk = keyLengths[r]
-                    let base = r * t * h + head * d
+                    let base = r * t * ld + head * d, out = r * t * h + head * d
                     let s = probs + pair * t * t
-                    BLAS.gemm(transB: true, m: t, n: lk, k: d, alpha: scale, a: q + base, lda: h, b: k + base, ldb: h, c: s, ldc: t)
+                    BLAS.gemm(transB: true, m: t, n: lk, k: d, alpha: scale, a: q + base, lda: ld, b: k + base, ldb: ld, c: s, ldc: t)
                     let bias = maskBias + r * t
                     for i in 0..<t { Kernels.maskedSoftmaxRow(s + i * t, bias: bias, valid: lk, total: t) }
                     var pv = UnsafePointer(s)
@@ -146,7 +158,7 @@ public final class BertEncoder: @unchecked Sendable {
                                                           threshold: DropoutKernels.threshold(rate), scale: 1 / (1 - rate))
                         pv = UnsafePointer(scratch)
                     }
-                    BLAS.gemm(m: t, n: d, k: lk, a: pv, lda: t, b: v + base, ldb: h, c: ctx + base, ldc: h)
+                    BLAS.gemm(m: t, n: d, k: lk, a: pv, lda: t, b: v + base, ldb: ld, c: ctx + out, ldc: h)
                 }
             }
         }

@@ -10,7 +10,8 @@ public final class EncoderGradientWorkspace: @unchecked Sendable {
     /// token-type embeddings (and any `inputPerturbation`) entering the embedding LayerNorm.
     public private(set) var inputGradient = Tensor(zeros: [0])
     var dTmp = Tensor(zeros: [0]), dFfn = Tensor(zeros: [0]), dCtx = Tensor(zeros: [0])
-    var dQ = Tensor(zeros: [0]), dK = Tensor(zeros: [0]), dV = Tensor(zeros: [0])
+    /// dL/d(Q, K, V) [tokens, 3H], laid out like `LayerActivations.qkv`.
+    var dQKV = Tensor(zeros: [0])
     var dProbs = Tensor(zeros: [0])
 
     public init(config: BertConfig) { self.config = config }
@@ -21,9 +22,10 @@ public final class EncoderGradientWorkspace: @unchecked Sendable {
         if n > tokenCapacity || p > probCapacity {
             tokenCapacity = max(n, tokenCapacity); probCapacity = max(p, probCapacity)
             let h = config.hiddenSize
-            for t in [\EncoderGradientWorkspace.dHidden, \.inputGradient, \.dTmp, \.dCtx, \.dQ, \.dK, \.dV] as [ReferenceWritableKeyPath<EncoderGradientWorkspace, Tensor>] {
+            for t in [\EncoderGradientWorkspace.dHidden, \.inputGradient, \.dTmp, \.dCtx] as [ReferenceWritableKeyPath<EncoderGradientWorkspace, Tensor>] {
                 self[keyPath: t] = Tensor(zeros: [tokenCapacity, h])
             }
+            dQKV = Tensor(zeros: [tokenCapacity, 3 * h])
             dFfn = Tensor(zeros: [tokenCapacity, config.intermediateSize])
             dProbs = Tensor(zeros: [probCapacity])
         }
@@ -78,11 +80,9 @@ extension BertEncoder {
         BackwardKernels.linear(dY: dAttn, x: a.ctx.data, rows: n, inFeatures: h, outFeatures: h, weight: p + o.aoW,
                                dW: at(o.aoW), dB: at(o.aoB), dX: g.dCtx.data)
         attentionBackward(l, acts: a, ws: ws, g: g, dropout: dropout)
-        // Q, K, V projections; their input gradients add onto the residual's.
-        for (dY, w, b) in [(g.dQ.data, o.qW, o.qB), (g.dK.data, o.kW, o.kB), (g.dV.data, o.vW, o.vB)] {
-            BackwardKernels.linear(dY: dY, x: x, rows: n, inFeatures: h, outFeatures: h, weight: p + w,
-                                   dW: at(w), dB: at(b), dX: dH, accumulate: true)
-        }
+        // The packed Q, K, V projection; its input gradient adds onto the residual's.
+        BackwardKernels.linear(dY: g.dQKV.data, x: x, rows: n, inFeatures: h, outFeatures: 3 * h, weight: p + o.qkvW,
+                               dW: at(o.qkvW), dB: at(o.qkvB), dX: dH, accumulate: true)
     }
 
     /// The gradient entering a dense layer whose output went through hidden dropout: dH ∘ mask / (1 − p) in
@@ -94,20 +94,20 @@ extension BertEncoder {
         return g.dTmp.data
     }
 
-    /// Attention backward per (sequence, head): from dCtx to dQ, dK, dV (softmax backward on the stored
+    /// Attention backward per (sequence, head): from dCtx to dQ, dK, dV in `g.dQKV` (softmax backward on the stored
     /// probabilities; attention dropout replayed from its mask). Keys past a row's last real token get zero.
     private func attentionBackward(_ l: Int, acts a: LayerActivations, ws: EncoderWorkspace, g: EncoderGradientWorkspace,
                                    dropout: DropoutSpec?) {
         let b = ws.batch, t = ws.seqLen, h = config.hiddenSize, nh = config.numHeads, d = config.headDim
         let scale = 1 / Float(d).squareRoot()
-        let q = a.q.data, k = a.k.data, v = a.v.data, probs = a.probs.data, keep = a.probsMask.data
-        let dCtx = g.dCtx.data, dQ = g.dQ.data, dK = g.dK.data, dV = g.dV.data, dProbs = g.dProbs.data
+        let ld = 3 * h, q = a.qkv.data, k = q + h, v = q + 2 * h, probs = a.probs.data, keep = a.probsMask.data
+        let dCtx = g.dCtx.data, dQ = g.dQKV.data, dK = dQ + h, dV = dQ + 2 * h, dProbs = g.dProbs.data
         let keyLengths = ws.keyLengths
         let rate: Float = dropout?.attention ?? 0
         BLAS.singleThreaded { Parallel.forRanges(b * nh) { range in
             for pair in range {
                 let r = pair / nh, head = pair % nh
-                let lk = keyLengths[r], base = r * t * h + head * d
+                let lk = keyLengths[r], base = r * t * ld + head * d, cb = r * t * h + head * d
                 let pm = probs + pair * t * t, s = dProbs + pair * t * t
                 // dV = P'ᵀ·dCtx, with P' the (dropped) probabilities the forward multiplied V by; P' is
                 // built in the dP block, which is overwritten right after.
@@ -116,9 +116,9 @@ extension BertEncoder {
                     DropoutKernels.apply(pm, mask: keep + pair * t * t, scale: 1 / (1 - rate), count: t * t, into: s)
                     pv = UnsafePointer(s)
                 }
-                BLAS.gemm(transA: true, m: lk, n: d, k: t, a: pv, lda: t, b: dCtx + base, ldb: h, c: dV + base, ldc: h)
+                BLAS.gemm(transA: true, m: lk, n: d, k: t, a: pv, lda: t, b: dCtx + cb, ldb: h, c: dV + base, ldc: ld)
                 // dP' = dCtx·Vᵀ, then through dropout and the softmax.
-                BLAS.gemm(transB: true, m: t, n: lk, k: d, a: dCtx + base, lda: h, b: v + base, ldb: h, c: s, ldc: t)
+                BLAS.gemm(transB: true, m: t, n: lk, k: d, a: dCtx + cb, lda: h, b: v + base, ldb: ld, c: s, ldc: t)
                 for i in 0..<t {
                     if rate > 0 {
                         BackwardKernels.softmaxRow(p: pm + i * t, dp: s + i * t, keep: keep + pair * t * t + i * t,
@@ -128,11 +128,11 @@ extension BertEncoder {
                     }
                 }
                 // S = scale·Q·Kᵀ.
-                BLAS.gemm(m: t, n: d, k: lk, alpha: scale, a: s, lda: t, b: k + base, ldb: h, c: dQ + base, ldc: h)
-                BLAS.gemm(transA: true, m: lk, n: d, k: t, alpha: scale, a: s, lda: t, b: q + base, ldb: h, c: dK + base, ldc: h)
+                BLAS.gemm(m: t, n: d, k: lk, alpha: scale, a: s, lda: t, b: k + base, ldb: ld, c: dQ + base, ldc: ld)
+                BLAS.gemm(transA: true, m: lk, n: d, k: t, alpha: scale, a: s, lda: t, b: q + base, ldb: ld, c: dK + base, ldc: ld)
                 for j in lk..<t {
-                    (dK + base + j * h).update(repeating: 0, count: d)
-                    (dV + base + j * h).update(repeating: 0, count: d)
+                    (dK + base + j * ld).update(repeating: 0, count: d)
+                    (dV + base + j * ld).update(repeating: 0, count: d)
                 }
             }
         } }

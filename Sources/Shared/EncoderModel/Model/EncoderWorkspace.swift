@@ -1,6 +1,8 @@
 /// One layer's saved activations. Training keeps one per layer for the backward pass; inference reuses one.
 public final class LayerActivations: @unchecked Sendable {
-    public let q, k, v, ctx: Tensor          // [tokens, H]
+    /// [tokens, 3H]: each token's query, key and value side by side (one GEMM writes them).
+    public let qkv: Tensor
+    public let ctx: Tensor                   // [tokens, H]
     public let probs: Tensor                 // [B, heads, T, T] softmax output
     public let attnSum, x1: Tensor           // attention output + residual (pre-LN1), LN1 output
     /// [tokens, I] before and after GELU. In training every layer shares one `ffnAct` (backward recomputes
@@ -12,7 +14,7 @@ public final class LayerActivations: @unchecked Sendable {
     public let probsMask = DropoutMask(), attnOutMask = DropoutMask(), ffnOutMask = DropoutMask()
 
     init(tokens n: Int, probs p: Int, hidden h: Int, intermediate i: Int, sharedFfnAct: Tensor? = nil) {
-        q = Tensor(zeros: [n, h]); k = Tensor(zeros: [n, h]); v = Tensor(zeros: [n, h]); ctx = Tensor(zeros: [n, h])
+        qkv = Tensor(zeros: [n, 3 * h]); ctx = Tensor(zeros: [n, h])
         probs = Tensor(zeros: [p])
         attnSum = Tensor(zeros: [n, h]); x1 = Tensor(zeros: [n, h])
         ffnPre = Tensor(zeros: [n, i]); ffnAct = sharedFfnAct ?? Tensor(zeros: [n, i])

@@ -56,6 +56,10 @@ public final class SafetensorsFile: @unchecked Sendable {
     private let map: MappedFile
     private let dataStart: Int
 
+    /// The whole file as mapped, header included (valid while this object lives): hashing it from here reads
+    /// each page once for both the hash and the tensors, with no copy through a read buffer.
+    public var fileBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: map.base, count: map.size) }
+
     /// Headers beyond this size are refused as corrupt rather than parsed (real ones are a few hundred KB).
     public static let maxHeaderBytes = 100 << 20
 

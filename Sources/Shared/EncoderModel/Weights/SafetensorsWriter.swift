@@ -19,6 +19,7 @@ public final class SafetensorsWriter {
     private let specs: [Spec]
     private var next = 0
     private let handle: FileHandle
+    private var writeback = EarlyWriteback()
 
     public init(path: String, specs: [Spec], metadata: [String: String] = [:]) throws {
         guard Set(specs.map(\.name)).count == specs.count else {
@@ -57,6 +58,7 @@ public final class SafetensorsWriter {
         var len = UInt64(header.utf8.count).littleEndian
         try handle.write(contentsOf: Data(bytes: &len, count: 8))
         try handle.write(contentsOf: Data(header.utf8))
+        writeback.wrote(8 + header.utf8.count, fd: h.fileDescriptor)
     }
 
     static func jsonString(_ s: String) -> String {
@@ -81,6 +83,7 @@ public final class SafetensorsWriter {
         try expect(name, count: values.count, dtype: .F32)
         // Straight from the caller's memory (often a mapped input): `Data(buffer:)` would copy every tensor first.
         try handle.write(contentsOf: UnsafeRawBufferPointer(values))
+        writeback.wrote(values.count * 4, fd: handle.fileDescriptor)
     }
 
     public func write(_ name: String, _ tensor: Tensor) throws {
@@ -90,6 +93,7 @@ public final class SafetensorsWriter {
     public func write(_ name: String, int64s: [Int64]) throws {
         try expect(name, count: int64s.count, dtype: .I64)
         try int64s.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+        writeback.wrote(int64s.count * 8, fd: handle.fileDescriptor)
     }
 
     /// Flushes, syncs and renames the file into place.

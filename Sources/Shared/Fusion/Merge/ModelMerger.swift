@@ -19,7 +19,7 @@ public enum ModelMerger {
         let plan = try MergePlan(config)
         try MergeOutput.prepare(outDir, plan: plan)
         // Provenance hashes are computed alongside the merge, not after it.
-        let hashing = ModelHash.Background(paths: plan.models.values.map(\.weightsPath).sorted())
+        let hashing = ModelHash.Background(models: plan.models.values.sorted { $0.weightsPath < $1.weightsPath })
         var counts = (merged: 0, copied: 0)
         // The directory appears as a whole: an existing model there is replaced only by a complete merge.
         try AtomicDirectory.write(URL(fileURLWithPath: outDir)) { tmp in

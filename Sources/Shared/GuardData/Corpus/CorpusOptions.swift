@@ -19,7 +19,8 @@ public struct CorpusOptions: Sendable {
     public var nearDuplicateThreshold: Float = 0.95
     /// Kept embeddings remembered per policy and label across batches.
     public var nearDuplicateWindow = 1024
-    /// Separator between instruction segments.
+    /// Separator between instruction segments: the target model's separator token (`InstructionFormat.separator(of:)`;
+    /// `corpus build --for-model`), BERT's `[SEP]` by default.
     public var separator = "[SEP]"
 
     public init() {}

@@ -1,5 +1,8 @@
+import Tokenizers
+
 /// The paper's classifier input: `Instruct: <policy text> [SEP] Query: <prompt> [SEP] <rationale>`.
-/// The separator is configurable because byte-level BPE models spell it `</s>`, not `[SEP]`.
+/// The separator is the model's own: byte-level BPE models (RoBERTa, XLM-R) spell it `</s>`, and to their
+/// tokenizers a literal `[SEP]` is five plain-text pieces.
 public struct InstructionFormat: Sendable, Hashable {
     /// Text placed between segments (surrounded by single spaces).
     public var separator: String
@@ -9,6 +12,16 @@ public struct InstructionFormat: Sendable, Hashable {
     public init(separator: String = "[SEP]", includeRationale: Bool = false) {
         self.separator = separator
         self.includeRationale = includeRationale
+    }
+
+    /// The format for a model's tokenizer: its separator token's text between segments (`[SEP]`, `</s>`).
+    public init(tokenizer: any Tokenizer, includeRationale: Bool = false) {
+        self.init(separator: Self.separator(of: tokenizer), includeRationale: includeRationale)
+    }
+
+    /// The text of `tokenizer`'s separator token, which its added-token splitter turns back into that one id.
+    public static func separator(of tokenizer: any Tokenizer) -> String {
+        tokenizer.token(of: tokenizer.special.sep) ?? "[SEP]"
     }
 
     /// The default BERT-style format without rationales.
