@@ -98,6 +98,8 @@ public final class BertEncoder: @unchecked Sendable {
         return ws.lastHidden
     }
 
+    /// `UNIGUARD_SMALL_SPLIT=0` turns the short-input column split off (OpenBLAS threads every product as before):
+    /// the A/B switch for `uniguard bench infer` until an idle run settles which is faster on a given machine.
     static let splitSmall = ProcessInfo.processInfo.environment["UNIGUARD_SMALL_SPLIT"] != "0"
 
     /// The dense-layer product `layerForward` uses (`BLAS.linear`, or its column-split form for short inputs).
