@@ -81,45 +81,33 @@ public final class BertEncoder: @unchecked Sendable {
                           eps: config.layerNormEps, mean: ws.embMean.data, rstd: ws.embRstd.data)
         ws.dropHidden(ws.embOut.data, mask: ws.embMask, site: .embeddings, layer: 0)
         var x = UnsafePointer(ws.embOut.data)
-        // Short inputs (a batch-1 prompt): OpenBLAS held to one thread for the whole pass and the dense layers'
-        // columns split over our threads instead (`BLAS.smallRows`).
-        let small = n <= BLAS.smallRows && Self.splitSmall
-        let linear = small ? BLAS.linearSplittingColumns : BLAS.linear
-        func layers() throws {
-            try batch.mask.withUnsafeBufferPointer { mask in
-                for l in 0..<config.numLayers {
-                    let a = ws.activations(layer: l)
-                    try layerForward(l, input: x, acts: a, ws: ws, mask: mask.baseAddress!, linear: linear)
-                    x = UnsafePointer(a.out.data)
-                }
+        try batch.mask.withUnsafeBufferPointer { mask in
+            for l in 0..<config.numLayers {
+                let a = ws.activations(layer: l)
+                try layerForward(l, input: x, acts: a, ws: ws, mask: mask.baseAddress!)
+                x = UnsafePointer(a.out.data)
             }
         }
-        if small { try BLAS.singleThreaded(layers) } else { try layers() }
         return ws.lastHidden
     }
 
-    static let splitSmall = ProcessInfo.processInfo.environment["UNIGUARD_SMALL_SPLIT"] != "0"
-
-    /// The dense-layer product `layerForward` uses (`BLAS.linear`, or its column-split form for short inputs).
-    typealias Linear = (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>) -> Void
-
     private func layerForward(_ l: Int, input x: UnsafePointer<Float>, acts a: LayerActivations, ws: EncoderWorkspace,
-                              mask: UnsafePointer<Float>, linear: Linear) throws {
+                              mask: UnsafePointer<Float>) throws {
         let o = layers[l], p = params.values.data
         let b = ws.batch, t = ws.seqLen, n = b * t, h = config.hiddenSize, inter = config.intermediateSize
         // Q, K and V in one [n, 3H] product: one weight read and one OpenBLAS dispatch instead of three.
-        linear(x, n, h, p + o.qkvW, p + o.qkvB, 3 * h, a.qkv.data)
+        BLAS.linear(x, rows: n, inFeatures: h, weight: p + o.qkvW, bias: p + o.qkvB, outFeatures: 3 * h, into: a.qkv.data)
         attention(l, acts: a, ws: ws, mask: mask)
         // Dense outputs: with hidden dropout the bias must precede the dropout (inside the GEMM); without it, the
         // bias joins the residual add and LayerNorm pass.
         let dropping = ws.appliedDropout.map { $0.hidden > 0 } ?? false
-        linear(a.ctx.data, n, h, p + o.aoW, dropping ? p + o.aoB : nil, h, a.attnSum.data)
+        BLAS.linear(a.ctx.data, rows: n, inFeatures: h, weight: p + o.aoW, bias: dropping ? p + o.aoB : nil, outFeatures: h, into: a.attnSum.data)
         ws.dropHidden(a.attnSum.data, mask: a.attnOutMask, site: .attentionOutput, layer: l)
         Kernels.biasResidualLayerNorm(a.attnSum.data, bias: dropping ? nil : p + o.aoB, residual: x, a.x1.data, rows: n, cols: h,
                                       gamma: p + o.ln1G, beta: p + o.ln1B, eps: config.layerNormEps, mean: a.ln1Mean.data, rstd: a.ln1Rstd.data)
-        linear(a.x1.data, n, h, p + o.iW, nil, inter, a.ffnPre.data)
+        BLAS.linear(a.x1.data, rows: n, inFeatures: h, weight: p + o.iW, bias: nil, outFeatures: inter, into: a.ffnPre.data)
         Kernels.biasGelu(a.ffnPre.data, bias: p + o.iB, a.ffnAct.data, rows: n, cols: inter)
-        linear(a.ffnAct.data, n, inter, p + o.oW, dropping ? p + o.oB : nil, h, a.ffnSum.data)
+        BLAS.linear(a.ffnAct.data, rows: n, inFeatures: inter, weight: p + o.oW, bias: dropping ? p + o.oB : nil, outFeatures: h, into: a.ffnSum.data)
         ws.dropHidden(a.ffnSum.data, mask: a.ffnOutMask, site: .ffnOutput, layer: l)
         // In inference `out` may alias the input `x`: x was last read by the first residual above.
         Kernels.biasResidualLayerNorm(a.ffnSum.data, bias: dropping ? nil : p + o.oB, residual: a.x1.data, a.out.data, rows: n, cols: h,

@@ -28,26 +28,6 @@ public enum BLAS {
              beta: bias == nil ? 0 : 1, c: y, ldc: n)
     }
 
-    /// Token counts up to which an encoder pass runs its dense layers through `linearSplittingColumns` (short
-    /// prompts, batch 1): at m ≤ 64 rows OpenBLAS's own threading costs more in dispatch and spinning than it saves.
-    public static let smallRows = 64
-
-    /// As `linear`, with the output columns split over our threads in 16-column blocks, each block one
-    /// single-threaded OpenBLAS call. Call it inside `singleThreaded` (else each call may spin up OpenBLAS's pool).
-    public static func linearSplittingColumns(
-        _ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int,
-        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outFeatures n: Int,
-        into y: UnsafeMutablePointer<Float>
-    ) {
-        let blocks = (n + 15) / 16
-        Parallel.forRanges(blocks, minPerChunk: 4) { range in
-            let c0 = range.lowerBound * 16, c1 = min(n, range.upperBound * 16), w = c1 - c0
-            if let bias { for r in 0..<m { (y + r * n + c0).update(from: bias + c0, count: w) } }
-            gemm(transB: true, m: m, n: w, k: k, a: x, lda: k, b: weight + c0 * k, ldb: k,
-                 beta: bias == nil ? 0 : 1, c: y + c0, ldc: n)
-        }
-    }
-
     /// Runs `body` with OpenBLAS limited to one thread. For regions where our own pool already runs many small
     /// products at once (attention per sequence and head): products above OpenBLAS's threading cutoff (e.g.
     /// 128x128x32) would otherwise each try to split over its thread pool from inside our threads, serialising
