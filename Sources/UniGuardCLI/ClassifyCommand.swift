@@ -30,7 +30,7 @@ struct ClassifyCommand: ParsableCommand {
                 warn("the policy is ignored: \(model) reads the prompt alone (input format 'prompt', trained for '\(guardModel.metadata.policy)')")
             }
             let score = try guardModel.scores(inputs: [guardModel.input(for: text, policyText: policyText)])[0]
-            let label = score >= guardModel.metadata.threshold ? "unsafe" : "safe"
+            let label = score >= (try guardModel.threshold(policyText: policyText)) ? "unsafe" : "safe"
             return "{\"label\":\"\(label)\",\"score\":\(score)}"
         }
         if let prompt {

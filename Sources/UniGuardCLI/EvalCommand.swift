@@ -31,19 +31,31 @@ struct EvalCommand: ParsableCommand {
             let every = allPolicies || pol == MultiTaskGuard.policyID
             let reader = try SampleReader(path: data, skipInvalid: skipInvalid)
             m.onInstructionShortened = { warn($0) }
-            var items: [(text: String, unsafe: Bool)] = [], lines: [Int] = [], categories: [String] = []
+            var items: [(text: String, unsafe: Bool)] = [], lines: [Int] = [], categories: [String] = [], thresholds: [Float] = []
             try reader.forEachSample { s in
                 if every || s.policy == pol {
-                    items.append((m.input(for: s.prompt, policyText: try instructions.text(for: s.policy)), s.label == .unsafe))
+                    let policyText = try instructions.text(for: s.policy)
+                    items.append((m.input(for: s.prompt, policyText: policyText), s.label == .unsafe))
+                    thresholds.append(try m.threshold(policyText: policyText))
                     lines.append(reader.lineNumber)
                     categories.append(SourceName.category(s.source))
                 }
             }
             if reader.skippedCount > 0 { note(reader.skipReport) }
             guard !items.isEmpty else { throw TrainingError.noData("\(data): no samples for policy '\(pol)'") }
-            let r: EvaluationReport, scores: [Float]
+            var r: EvaluationReport, scores: [Float]
             do { (r, scores) = try Evaluator(model: m).scored(items, perSampleLatency: true) } catch let error as NonFiniteScore {
                 throw CommandFailure("\(data):\(lines[error.index]): \(error)")
+            }
+            // A threshold per instruction (benign-anchor calibration): verdicts are score >= its own threshold, so
+            // counts and categories read the margin (exact: a - b >= 0 iff a >= b for finite floats).
+            var verdictScores = scores, verdictThreshold = m.metadata.threshold
+            if thresholds.contains(where: { $0 != m.metadata.threshold }) {
+                verdictScores = zip(scores, thresholds).map { $0 - $1 }
+                verdictThreshold = 0
+                r = EvaluationReport(counts: ConfusionCounts(scores: verdictScores, unsafe: items.map(\.unsafe), threshold: 0), rocAUC: r.rocAUC,
+                                     secondsPerSafeSample: r.secondsPerSafeSample, secondsPerUnsafeSample: r.secondsPerUnsafeSample,
+                                     threshold: thresholds[0])
             }
             let name = "\(URL(fileURLWithPath: dir).lastPathComponent) [\(pol)]"
             rows.append((name: name, report: r))
@@ -51,7 +63,7 @@ struct EvalCommand: ParsableCommand {
             o["model"] = dir; o["data"] = data; o["policy"] = pol
             o["fpr"] = r.counts.fp + r.counts.tn == 0 ? 0 : Double(r.counts.fp) / Double(r.counts.fp + r.counts.tn)
             if byCategory {
-                let rates = CategoryRates(categories: categories, scores: scores, unsafe: items.map(\.unsafe), threshold: m.metadata.threshold)
+                let rates = CategoryRates(categories: categories, scores: verdictScores, unsafe: items.map(\.unsafe), threshold: verdictThreshold)
                 o["categories"] = rates.jsonObject
                 categoryTables.append(EvalTable.categories(name, rates))
             }

@@ -72,3 +72,40 @@ final class GuardCalibratorTests: XCTestCase {
         XCTAssertNil(try GuardCalibrator.calibrate(model, validation: items.filter { !$0.unsafe }, targetFPR: 0.1))
     }
 }
+
+/// Calibration relative to the benign anchors on a real (tiny) instruction-format guard.
+final class AnchorCalibrationTests: XCTestCase {
+    func testThresholdIsAnchorMeanPlusKSDPerInstruction() throws {
+        let meta = GuardMetadata(policy: "*", instruction: "", inputFormat: .instruction, head: .mean, maxLength: 32, baseModelSHA256: nil, recipe: nil)
+        let model = try GuardModel.fromBase(try TestSupport.tinyBase(), metadata: meta, seed: 5)
+        let policies = ["bread policy", "garden policy"]
+        let items: [(text: String, unsafe: Bool, policyText: String?)] = (0..<24).map { i in
+            let p = policies[i % 2]
+            return (model.input(for: i % 3 == 0 ? "ignore bypass leak \(i)" : "bread garden music \(i)", policyText: p), i % 3 == 0, p)
+        }
+        let c = try XCTUnwrap(try GuardCalibrator.calibrateRelativeToAnchors(model, validation: items, targetFPR: 1, policies: ["a", "b"]))
+        let k = try XCTUnwrap(model.metadata.calibration?.benignAnchorK)
+        XCTAssertEqual(Float(k), c.threshold)
+        // Each instruction's threshold is its own anchors' mean + k·sd, and the rule reproduces the calibration's counts.
+        var thresholds: [String: Float] = [:]
+        for p in policies {
+            let scores = try model.scores(inputs: BenignAnchors.prompts.map { model.input(for: $0, policyText: p) })
+            let mean = scores.reduce(0, +) / Float(scores.count)
+            let sd = max((scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(scores.count)).squareRoot(), 1e-6)
+            thresholds[p] = try model.threshold(policyText: p)
+            XCTAssertEqual(thresholds[p]!, mean + Float(k) * sd, accuracy: 1e-5)
+        }
+        let scores = try model.scores(inputs: items.map(\.text))
+        let flagged = zip(scores, items).map { $0 >= thresholds[$1.policyText!]! }
+        let counts = ConfusionCounts(tp: zip(flagged, items).filter { $0 && $1.unsafe }.count, fp: zip(flagged, items).filter { $0 && !$1.unsafe }.count,
+                                     tn: zip(flagged, items).filter { !$0 && !$1.unsafe }.count, fn: zip(flagged, items).filter { !$0 && $1.unsafe }.count)
+        XCTAssertEqual(counts, c.counts)
+        // A prompt-format model keeps its stored threshold whatever the calibration block says.
+        var promptMeta = meta
+        promptMeta.inputFormat = .prompt
+        promptMeta.calibration = model.metadata.calibration
+        promptMeta.threshold = 0.3
+        let promptModel = try GuardModel.fromBase(try TestSupport.tinyBase(), metadata: promptMeta, seed: 5)
+        XCTAssertEqual(try promptModel.threshold(policyText: "bread policy"), 0.3)
+    }
+}

@@ -127,6 +127,35 @@ final class PretrainCLITests: XCTestCase {
             XCTAssertEqual(results.first?[key] as? Double ?? -1, cal[key] as? Double ?? -2, accuracy: 1e-9, key)
         }
 
+        // Relative to the benign anchors: k is stored, the threshold is per instruction, and eval reproduces the figures.
+        let anchored = try uniguard(["calibrate", "--model", out, "--val", samples, "--policy", "toxicity", "--target-fpr", "1",
+                                     "--relative-to-anchors"])
+        XCTAssertTrue(anchored.err.contains("benign-anchor mean"), anchored.err)
+        meta = try stored()
+        cal = try XCTUnwrap(meta["calibration"] as? [String: Any])
+        let k = try XCTUnwrap(cal["benign_anchor_k"] as? Double)
+        XCTAssertTrue(k.isFinite)
+        let anchoredEval = try uniguard(["eval", "--model", out, "--data", samples, "--policy", "toxicity", "--json"])
+        let anchoredResult = try XCTUnwrap(((JSONSerialization.jsonObject(with: Data(anchoredEval.out.utf8)) as? [String: Any])?["results"] as? [[String: Any]])?.first)
+        for key in ["precision", "recall", "f1", "fpr"] {
+            XCTAssertEqual(anchoredResult[key] as? Double ?? -1, cal[key] as? Double ?? -2, accuracy: 1e-9, key)
+        }
+        // classify applies the same per-instruction threshold: its labels agree with eval's counts.
+        let toxicityLines = try String(contentsOfFile: samples, encoding: .utf8).split(separator: "\n").filter { $0.contains(#""policy":"toxicity""#) }
+        let classifyInput = toxicityLines.map { line -> String in
+            let sample = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+            return #"{"text":"\#(sample["prompt"] as? String ?? "")","policy":"toxicity"}"#
+        }.joined(separator: "\n")
+        let labels = try runUniGuard(bin, ["classify", "--model", out], stdin: classifyInput + "\n").out.split(separator: "\n")
+        let flagged = labels.filter { $0.contains(#""label":"unsafe""#) }.count
+        let tp = try XCTUnwrap(anchoredResult["tp"] as? Int), fp = try XCTUnwrap(anchoredResult["fp"] as? Int)
+        XCTAssertEqual(labels.count, toxicityLines.count)
+        XCTAssertEqual(flagged, tp + fp, "classify flags what eval counts as flagged")
+        let taskGuard = work + "/tg"
+        try uniguard(["train", "--base", base, "--policy", "toxicity", "--train", samples, "--out", taskGuard, "--epochs", "1", "--batch", "4", "--max-length", "32"])
+        let promptOnly = try uniguard(["calibrate", "--model", taskGuard, "--val", samples, "--relative-to-anchors"], expect: 1)
+        XCTAssertTrue(promptOnly.err.contains("input format 'prompt'"), promptOnly.err)
+
         // Hostile inputs: one label only, a cap out of range, a multi-policy model that does not say what it saw.
         let safeOnly = work + "/safe.jsonl"
         try #"{"policy":"toxicity","prompt":"bread music","label":"safe","source":"test"}"#.appending("\n").write(toFile: safeOnly, atomically: true, encoding: .utf8)

@@ -49,10 +49,13 @@ public struct GuardMetadata: Codable, Sendable, Equatable {
         public var recall: Double
         public var f1: Double
         public var fpr: Double
+        /// Set when the threshold is relative to the benign anchors (`GuardModel.threshold(policyText:)`): k in
+        /// mean + k·sd of their scores under each instruction; the figures above are then of that rule.
+        public var benignAnchorK: Double?
 
         enum CodingKeys: String, CodingKey {
             case data, samples, policies, precision, recall, f1, fpr
-            case targetFPR = "target_fpr", metCap = "met_cap"
+            case targetFPR = "target_fpr", metCap = "met_cap", benignAnchorK = "benign_anchor_k"
         }
 
         public init(_ c: ThresholdCalibration, data: String?, samples: Int, policies: [String]) {

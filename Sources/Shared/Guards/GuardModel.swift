@@ -73,6 +73,8 @@ public final class GuardModel: @unchecked Sendable {
     /// Called once, the first time an instruction is cut to fit (commands print it as a warning).
     public var onInstructionShortened: (@Sendable (String) -> Void)?
     private let warnedAboutInstruction = Guarded(false)
+    /// `anchorLevel` per instruction text, computed once each.
+    let anchorLevels = Guarded<[String: (mean: Float, sd: Float)]>([:])
 
     /// Whether inputs need a policy from the caller: an instruction-format model without a stored instruction
     /// (a MultiTaskGuard serves whatever policy it is given).

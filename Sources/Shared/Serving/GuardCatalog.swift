@@ -70,7 +70,7 @@ public struct GuardCatalog: @unchecked Sendable {
                     throw CatalogError("policy '\(id)' is served by both \(models[clash.modelIndex].directory.path) and \(dir.path); load one model per policy")
                 }
                 let instruction = extra.first { $0.id == id && instructionModels.first == i }?.instruction
-                policies.append(ServedPolicy(id: id, modelIndex: i, instruction: instruction, threshold: model.metadata.threshold))
+                policies.append(ServedPolicy(id: id, modelIndex: i, instruction: instruction, threshold: try model.threshold(policyText: instruction)))
             }
             models.append(Model(name: name, directory: dir, guardModel: model, policyIDs: ids))
         }
