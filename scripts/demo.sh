@@ -140,8 +140,8 @@ stop_cluster
 grep '"policy":"toxicity"' "$D/split/test.jsonl" > "$G/toxicity-test.jsonl"
 grep '"policy":"toxicity"' "$D/split/val.jsonl" > "$G/toxicity-val.jsonl"
 # Zero-shot needs a threshold chosen without toxicity: calibrate reads the policies the job pretrained on from the
-# exported uniguard.json and uses only their validation samples.
-"$U" calibrate --model "$G/mtg" --val "$D/split/val.jsonl"
+# exported uniguard.json and uses only their validation samples, relative to the benign anchors (README, bench/gip).
+"$U" calibrate --model "$G/mtg" --val "$D/split/val.jsonl" --relative-to-anchors --target-fpr 1
 "$U" eval --model "$G/mtg" --data "$G/toxicity-test.jsonl" --policy policies/toxicity.yaml
 "$U" classify --model "$G/mtg" --policy policies/toxicity.yaml "You are a worthless idiot and everyone hates you."
 "$U" classify --model "$G/mtg" --policy policies/toxicity.yaml "Can you recommend a good book about gardening?"
