@@ -44,7 +44,7 @@ enum ValidationCalibration {
         if relativeToAnchors && model.metadata.inputFormat != .instruction {
             throw CommandFailure("--relative-to-anchors: \(dir.path) reads the prompt alone (input format 'prompt'); anchors locate an instruction's score level")
         }
-        let stored = try storedKeys(dir)
+        let stored = GuardMetadata.storedKeys(directory: dir)
         let policies = try chosen ?? defaultPolicies(model, stored: stored, dir: dir)
         let wanted = Set(policies)
         let instructions = try PolicyInstructions(model: model, policyArgument: nil, pack: pack)
@@ -85,13 +85,6 @@ enum ValidationCalibration {
         note(String(format: "threshold %.4f chosen on %d validation samples of %d policies (target FPR %.3f%@): precision %.4f  recall %.4f  F1 %.4f  FPR %.4f; wrote %@",
                     c.threshold, items.count, present.count, c.targetFPR, c.metCap ? "" : ", not reachable: lowest FPR taken",
                     c.counts.precision, c.counts.recall, c.counts.f1, c.fpr, dir.appendingPathComponent(GuardMetadata.fileName).path))
-    }
-
-    /// uniguard.json as stored, so keys we do not model (pretraining and merge provenance) survive the rewrite.
-    private static func storedKeys(_ dir: URL) throws -> [String: Any] {
-        let url = dir.appendingPathComponent(GuardMetadata.fileName)
-        let data = try Data(contentsOf: url)
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     }
 
     /// A single-policy model's policy; a MultiTaskGuard's pretraining policies.

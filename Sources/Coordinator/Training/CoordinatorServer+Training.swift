@@ -345,7 +345,7 @@ extension CoordinatorServer {
     static func recordPretrainingProvenance(_ prepared: PreparedTraining, in dir: URL) throws {
         guard let p = prepared.pretrainingProvenance else { return }
         var meta = try GuardMetadata.load(directory: dir)
-        let stored = (try? JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(GuardMetadata.fileName)))) as? [String: Any] ?? [:]
+        let stored = GuardMetadata.storedKeys(directory: dir)
         meta.recipe = p.recipe
         try meta.save(directory: dir, preserving: stored.merging(p.extra) { _, new in new })
     }

@@ -109,6 +109,11 @@ public struct GuardMetadata: Codable, Sendable, Equatable {
         }
     }
 
+    /// uniguard.json as stored (empty when absent or unreadable), so a rewrite can keep the keys we do not model.
+    public static func storedKeys(directory: URL) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(fileName)))) as? [String: Any] ?? [:]
+    }
+
     /// Writes `uniguard.json`, keeping keys other tools added (e.g. `merge` provenance) that we do not model.
     public func save(directory: URL, preserving existing: [String: Any] = [:]) throws {
         let enc = JSONEncoder()

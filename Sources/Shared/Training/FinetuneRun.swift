@@ -154,7 +154,11 @@ public final class FinetuneRun {
                 let report = scores.map { EvaluationReport.from(scores: $0, unsafe: validation.map(\.unsafe), threshold: trainer.model.metadata.threshold,
                                                                  seconds: [Double](repeating: 0, count: $0.count)) }
                 if let report { lastValidationF1 = report.f1 }
-                if step == total, let scores, let targetFPR { calibrate(scores, targetFPR: targetFPR) }
+                if step == total, let scores, let targetFPR {
+                    // Every rank holds the same scores, so every rank chooses the same threshold.
+                    calibration = GuardCalibrator.calibrate(trainer.model, scores: scores, unsafe: validation.map(\.unsafe),
+                                                            targetFPR: targetFPR, data: validationSource)
+                }
                 let summary = EpochSummary(epoch: epoch, trainLoss: epochLossSteps == 0 ? .nan : epochLossSum / Double(epochLossSteps),
                                            validation: report, skippedSteps: epochSkipped)
                 summaries.append(summary)
@@ -180,16 +184,6 @@ public final class FinetuneRun {
         let model = trainer.model
         if let lastValidationF1 { model.metadata.validationF1 = lastValidationF1 }
         try AtomicDirectory.write(out, carryingOver: ["checkpoints"]) { try model.write(into: $0) }
-    }
-
-    /// Sets the model's threshold (and its calibration record) from the last step's validation scores; every rank
-    /// holds the same scores, so every rank chooses the same threshold.
-    private func calibrate(_ scores: [Float], targetFPR: Double) {
-        let model = trainer.model
-        guard let c = ThresholdCalibration.choose(scores: scores, unsafe: validation.map(\.unsafe), targetFPR: targetFPR) else { return }
-        model.metadata.threshold = c.threshold
-        model.metadata.calibration = GuardMetadata.Calibration(c, data: validationSource, samples: scores.count, policies: [model.metadata.policy])
-        calibration = c
     }
 
     /// Each validation sample's score. With several ranks each scores its share of the samples and the scores are summed

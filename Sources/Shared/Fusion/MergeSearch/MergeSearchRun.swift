@@ -83,7 +83,6 @@ public struct MergeSearchRun: Sendable {
         let instructions = try CandidateRanking.instructions(of: space.candidates)
         if let i = arm.instruction, i < instructions.count { meta.instruction = instructions[i] }
         meta.validationF1 = f1
-        let existing = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent(GuardMetadata.fileName)))) as? [String: Any] ?? [:]
-        try meta.save(directory: url, preserving: existing)
+        try meta.save(directory: url, preserving: GuardMetadata.storedKeys(directory: url))
     }
 }

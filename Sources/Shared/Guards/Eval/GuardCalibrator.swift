@@ -9,9 +9,16 @@ public enum GuardCalibrator {
                                  data: String? = nil, policies: [String]? = nil) throws -> ThresholdCalibration? {
         guard !validation.isEmpty else { return nil }
         let scores = try model.scores(inputs: validation.map(\.text))
-        guard let calibration = ThresholdCalibration.choose(scores: scores, unsafe: validation.map(\.unsafe), targetFPR: targetFPR) else { return nil }
+        return calibrate(model, scores: scores, unsafe: validation.map(\.unsafe), targetFPR: targetFPR, data: data, policies: policies)
+    }
+
+    /// `calibrate` on scores already computed (a training run's last validation, scored in shares by its ranks).
+    @discardableResult
+    public static func calibrate(_ model: GuardModel, scores: [Float], unsafe: [Bool], targetFPR: Double, data: String? = nil,
+                                 policies: [String]? = nil) -> ThresholdCalibration? {
+        guard let calibration = ThresholdCalibration.choose(scores: scores, unsafe: unsafe, targetFPR: targetFPR) else { return nil }
         model.metadata.threshold = calibration.threshold
-        model.metadata.calibration = GuardMetadata.Calibration(calibration, data: data, samples: validation.count,
+        model.metadata.calibration = GuardMetadata.Calibration(calibration, data: data, samples: scores.count,
                                                                policies: policies ?? [model.metadata.policy])
         return calibration
     }
